@@ -1,0 +1,24 @@
+//! The vocabulary of Quorum: absolute time ranges, people with working hours in
+//! their own zones, roles and their pools, freeze windows, review capacity, and
+//! the slot problem that ties them together, plus the validated form the solver
+//! accepts. Nothing here knows about gRPC, async runtimes or storage, so the
+//! solver and the stores can depend on it without dragging those in.
+
+mod error;
+mod people;
+mod problem;
+mod roles;
+mod rules;
+mod solution;
+mod time;
+mod validate;
+mod working_hours;
+
+pub use error::{DomainError, FieldViolation};
+pub use people::{BusyInterval, BusyStatus, Person, PersonId};
+pub use problem::{ProblemLimits, SlotProblem, ValidatedProblem};
+pub use roles::{Delegate, RequiredRole, RoleId};
+pub use rules::{BookedReview, FreezeKind, FreezeWindow, PreferenceWindow, ReviewCapacity};
+pub use solution::{RoleAssignment, ScoreBreakdown, Slot, SlotSearch};
+pub use time::{BucketSize, TimeRange};
+pub use working_hours::{LocalTime, WorkingHours, resolve_local_end, resolve_local_start};

@@ -1,0 +1,134 @@
+//! Quorum's solver: turns a validated slot problem into ranked slots.
+//!
+//! The pipeline is presolve (each rule as a set of grid starts, intersected),
+//! then either the integer program or the enumerator to pick starts whose roles
+//! can be filled, then ranking and the canonical role assignment. It is plain,
+//! synchronous, deterministic Rust: no clocks of its own, no I/O, no async. A
+//! caller that needs a time budget passes a [`StopSignal`].
+
+mod enumerate;
+mod grid;
+mod matching;
+mod presolve;
+mod program;
+mod ranking;
+
+pub use grid::Grid;
+pub use presolve::{PersonAvailability, Presolve, RoleCandidate};
+
+use matching::StartRoles;
+use quorum_domain::{RoleAssignment, Slot, SlotSearch, ValidatedProblem};
+use ranking::Costs;
+use std::time::Duration;
+
+/// How the starts that survive presolve are searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// Rank order with a matching check per start: the fast path.
+    #[default]
+    Enumerate,
+    /// The integer program, solved once per returned slot.
+    IntegerProgram,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SolverError {
+    #[error(
+        "the solve ran out of its time budget and was stopped; allow a longer deadline or shrink the horizon"
+    )]
+    Stopped,
+    #[error("the integer program could not be solved: {detail}")]
+    Program { detail: String },
+    #[error("internal inconsistency in the solver: {detail}; please report this request")]
+    Inconsistent { detail: String },
+}
+
+/// Tells a running solve when to give up: a client deadline passed, or the
+/// client went away. The solver looks at it between units of work.
+pub trait StopSignal {
+    fn should_stop(&self) -> bool;
+
+    /// Time left, if bounded, for solvers that take a time limit.
+    fn remaining(&self) -> Option<Duration> {
+        None
+    }
+
+    fn check(&self) -> Result<(), SolverError> {
+        if self.should_stop() {
+            Err(SolverError::Stopped)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A stop signal that never fires, for tests, benches and the local CLI.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NeverStop;
+
+impl StopSignal for NeverStop {
+    fn should_stop(&self) -> bool {
+        false
+    }
+}
+
+/// Finds the best `top_k` slots of `problem`, best first.
+pub fn find_slots(
+    problem: &ValidatedProblem,
+    engine: Engine,
+    stop: &dyn StopSignal,
+) -> Result<SlotSearch, SolverError> {
+    let presolve = Presolve::run(problem, stop)?;
+    let costs = Costs::new(&presolve);
+    let top_k = problem.top_k;
+    let starts = match engine {
+        Engine::Enumerate => enumerate::ranked_starts(&presolve, &costs, top_k, stop)?,
+        Engine::IntegerProgram => program::ranked_starts(&presolve, &costs, top_k, stop)?,
+    };
+    let slots = starts
+        .into_iter()
+        .map(|start| slot_at(&presolve, &costs, start))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SlotSearch {
+        slots,
+        grid_origin: presolve.grid.origin,
+        bucket_minutes: problem.bucket.minutes(),
+        bucket_count: u32::try_from(presolve.grid.buckets).unwrap_or(u32::MAX),
+        candidate_starts_considered: count(&{
+            let mut window = presolve.not_before_ok.clone();
+            window.intersect_with(&presolve.deadline_ok);
+            window
+        }),
+        presolved_starts: count(&presolve.candidates),
+    })
+}
+
+fn count(set: &fixedbitset::FixedBitSet) -> u32 {
+    u32::try_from(set.count_ones(..)).unwrap_or(u32::MAX)
+}
+
+fn slot_at(presolve: &Presolve<'_>, costs: &Costs, start: usize) -> Result<Slot, SolverError> {
+    let problem = presolve.problem;
+    let assignment = StartRoles::at(presolve, start)
+        .assignment(problem.allow_multiple_roles_per_person)
+        .ok_or_else(|| SolverError::Inconsistent {
+            detail: format!("grid start {start} was chosen but its roles cannot be filled"),
+        })?;
+    let assignments = problem
+        .roles
+        .iter()
+        .zip(assignment)
+        .map(|(role, c)| RoleAssignment {
+            role: role.id.clone(),
+            person: problem.people[c.person].id.clone(),
+            via_delegate: c.via_delegate,
+        })
+        .collect();
+    let (score, optional_attendees) = costs.breakdown(presolve, start);
+    Ok(Slot {
+        range: presolve.grid.meeting_range(start),
+        assignments,
+        optional_attendees,
+        score,
+    })
+}
