@@ -1,0 +1,245 @@
+//! A deliberately simple brute-force reference for the solver: every grid
+//! start, every role assignment, every rule checked on absolute instants with
+//! no bitsets, no rounding and no shared code beyond the domain types. Working
+//! windows are resolved here by walking the clock minute by minute rather than
+//! by the solver's binary search, so a DST mistake in one shows up against the
+//! other.
+
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+use quorum_domain::{PersonId, Slot, SlotProblem, TimeRange};
+
+/// The ranked slots a correct solver must return, computed the slow way.
+pub fn reference_slots(problem: &SlotProblem) -> Vec<Slot> {
+    let mut found = Vec::new();
+    for start in grid_starts(problem) {
+        let meeting = TimeRange::new(start, start + problem.meeting_duration());
+        if !rules_allow(problem, &meeting) {
+            continue;
+        }
+        if let Some(assignments) = first_assignment(problem, &meeting) {
+            found.push(slot(problem, meeting, assignments));
+        }
+    }
+    found.sort_by_key(|s| (s.score.cost, s.range.start));
+    found.truncate(problem.top_k);
+    found
+}
+
+/// Every grid start whose meeting fits the horizon.
+pub fn grid_starts(problem: &SlotProblem) -> Vec<DateTime<Utc>> {
+    let step = Duration::minutes(problem.bucket.minutes().into());
+    let mut starts = Vec::new();
+    let mut t = problem.horizon.start;
+    while t + problem.meeting_duration() <= problem.horizon.end {
+        starts.push(t);
+        t += step;
+    }
+    starts
+}
+
+pub fn rules_allow(problem: &SlotProblem, meeting: &TimeRange) -> bool {
+    if problem.not_before.is_some_and(|nb| meeting.start < nb)
+        || problem.evidence_deadline.is_some_and(|d| meeting.end > d)
+    {
+        return false;
+    }
+    if problem
+        .freeze_windows
+        .iter()
+        .any(|f| f.range.overlaps(meeting))
+    {
+        return false;
+    }
+    capacity_allows(problem, meeting)
+}
+
+fn capacity_allows(problem: &SlotProblem, meeting: &TimeRange) -> bool {
+    let Some(capacity) = &problem.review_capacity else {
+        return true;
+    };
+    // The busiest instant of the meeting is its start or a booked review's start.
+    let mut instants = vec![meeting.start];
+    instants.extend(
+        capacity
+            .booked
+            .iter()
+            .map(|b| b.range.start)
+            .filter(|t| meeting.contains(*t)),
+    );
+    instants.iter().all(|t| {
+        let booked = capacity
+            .booked
+            .iter()
+            .filter(|b| b.range.contains(*t))
+            .count();
+        booked < capacity.max_concurrent as usize
+    })
+}
+
+pub fn person_can_attend(problem: &SlotProblem, id: &PersonId, meeting: &TimeRange) -> bool {
+    let Some(person) = problem.person(id) else {
+        return false;
+    };
+    let busy = person
+        .busy
+        .iter()
+        .filter(|b| b.blocks(problem.tentative_is_free))
+        .any(|b| b.range.overlaps(meeting));
+    !busy && covered_by_working_hours(problem, person.time_zone, &person.working_hours, meeting)
+}
+
+fn covered_by_working_hours(
+    problem: &SlotProblem,
+    zone: Tz,
+    hours: &[quorum_domain::WorkingHours],
+    meeting: &TimeRange,
+) -> bool {
+    let mut windows = Vec::new();
+    let first = problem.horizon.start.with_timezone(&zone).date_naive() - Duration::days(2);
+    let last = problem.horizon.end.with_timezone(&zone).date_naive() + Duration::days(1);
+    let mut date = first;
+    while date <= last {
+        for w in hours.iter().filter(|w| w.weekday == date.weekday()) {
+            let midnight = date.and_hms_opt(0, 0, 0).unwrap();
+            let start_local = midnight + Duration::minutes(w.start.minutes().into());
+            let end_day = if w.end <= w.start {
+                midnight + Duration::days(1)
+            } else {
+                midnight
+            };
+            let end_local = end_day + Duration::minutes(w.end.minutes().into());
+            let start = clock_first_shows(zone, start_local);
+            let end = clock_last_shows(zone, end_local);
+            if end > start {
+                windows.push((start, end));
+            }
+        }
+        date += Duration::days(1);
+    }
+    // Walk forward through windows until the meeting's end is covered.
+    let mut reached = meeting.start;
+    loop {
+        if reached >= meeting.end {
+            return true;
+        }
+        match windows
+            .iter()
+            .filter(|(s, e)| *s <= reached && reached < *e)
+            .map(|(_, e)| *e)
+            .max()
+        {
+            Some(end) => reached = end,
+            None => return false,
+        }
+    }
+}
+
+fn clock_first_shows(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    match zone.from_local_datetime(&local) {
+        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
+        LocalResult::None => after_gap(zone, local),
+    }
+}
+
+fn clock_last_shows(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    match zone.from_local_datetime(&local) {
+        LocalResult::Single(t) | LocalResult::Ambiguous(_, t) => t.with_timezone(&Utc),
+        LocalResult::None => after_gap(zone, local),
+    }
+}
+
+/// The first minute whose wall clock reads at or after `local`, found by
+/// walking from before any zone could show it (UTC+14 is the largest offset).
+fn after_gap(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    let mut t = local.and_utc() - Duration::hours(15);
+    loop {
+        let offset = zone
+            .offset_from_utc_datetime(&t.naive_utc())
+            .fix()
+            .local_minus_utc();
+        if t.naive_utc() + Duration::seconds(offset.into()) >= local {
+            return t;
+        }
+        t += Duration::minutes(1);
+    }
+}
+
+/// The lexicographically first valid assignment (candidate indices per role).
+fn first_assignment(problem: &SlotProblem, meeting: &TimeRange) -> Option<Vec<(PersonId, bool)>> {
+    let options: Vec<Vec<(PersonId, bool)>> = problem
+        .roles
+        .iter()
+        .map(|r| {
+            r.candidates()
+                .filter(|(p, _)| person_can_attend(problem, p, meeting))
+                .map(|(p, d)| (p.clone(), d))
+                .collect()
+        })
+        .collect();
+    let mut chosen = Vec::new();
+    search(problem, &options, &mut chosen).then_some(chosen)
+}
+
+fn search(
+    problem: &SlotProblem,
+    options: &[Vec<(PersonId, bool)>],
+    chosen: &mut Vec<(PersonId, bool)>,
+) -> bool {
+    let Some(here) = options.get(chosen.len()) else {
+        return true;
+    };
+    for option in here {
+        if !problem.allow_multiple_roles_per_person && chosen.iter().any(|(p, _)| *p == option.0) {
+            continue;
+        }
+        chosen.push(option.clone());
+        if search(problem, options, chosen) {
+            return true;
+        }
+        chosen.pop();
+    }
+    false
+}
+
+fn slot(problem: &SlotProblem, meeting: TimeRange, assignments: Vec<(PersonId, bool)>) -> Slot {
+    let offset = (meeting.start - problem.horizon.start).num_minutes();
+    let preferences: Vec<_> = problem
+        .preferences
+        .iter()
+        .filter(|p| p.range.contains(meeting.start))
+        .collect();
+    let attendees: Vec<_> = problem
+        .optional_attendees
+        .iter()
+        .filter(|(p, _)| person_can_attend(problem, p, &meeting))
+        .collect();
+    let preference_credit: i64 = preferences.iter().map(|p| p.weight_minutes).sum();
+    let attendee_credit: i64 = attendees
+        .iter()
+        .map(|(_, w)| problem.attendee_weight(*w))
+        .sum();
+    Slot {
+        range: meeting,
+        assignments: problem
+            .roles
+            .iter()
+            .zip(assignments)
+            .map(
+                |(role, (person, via_delegate))| quorum_domain::RoleAssignment {
+                    role: role.id.clone(),
+                    person,
+                    via_delegate,
+                },
+            )
+            .collect(),
+        optional_attendees: attendees.iter().map(|(p, _)| p.clone()).collect(),
+        score: quorum_domain::ScoreBreakdown {
+            cost: offset - preference_credit - attendee_credit,
+            start_offset_minutes: offset,
+            preference_credit_minutes: preference_credit,
+            preference_ids: preferences.iter().map(|p| p.id.clone()).collect(),
+            optional_attendee_credit_minutes: attendee_credit,
+        },
+    }
+}
