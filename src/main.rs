@@ -1,1 +1,144 @@
-fn main() {}
+//! The `quorum` binary: `serve` runs the gRPC server on its embedded defaults;
+//! `find-slots` solves a request file. Argument parsing and logging set-up
+//! only; the work is in the library.
+
+use clap::{Parser, Subcommand};
+use quorum::cli::find_slots::{self, FindSlotsArgs};
+use quorum::server::{ServerConfig, serve};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "quorum",
+    version,
+    about = "When can every person a production change needs meet, inside the rules?"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gRPC server (SlotFinder, health, reflection).
+    Serve(ServeArgs),
+    /// Solve a FindSlotsRequest JSON file and print the ranked slots.
+    FindSlots(FindSlotsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "QUORUM_LISTEN", default_value = "127.0.0.1:50051")]
+    listen: SocketAddr,
+    /// Largest request or response, in bytes.
+    #[arg(long, env = "QUORUM_MAX_MESSAGE_BYTES", default_value_t = ServerConfig::default().max_message_bytes)]
+    max_message_bytes: usize,
+    /// Longest a single solve may run, in milliseconds.
+    #[arg(long, env = "QUORUM_MAX_SOLVE_MS", default_value_t = 10_000)]
+    max_solve_ms: u64,
+    /// Solves running at once (default: one per core).
+    #[arg(long, env = "QUORUM_CONCURRENT_SOLVES")]
+    concurrent_solves: Option<usize>,
+    /// Most grid buckets in a horizon.
+    #[arg(long, env = "QUORUM_MAX_BUCKETS", default_value_t = quorum_domain::ProblemLimits::default().max_buckets)]
+    max_buckets: u32,
+    /// Most people in a request.
+    #[arg(long, env = "QUORUM_MAX_PEOPLE", default_value_t = quorum_domain::ProblemLimits::default().max_people)]
+    max_people: usize,
+    /// Most busy intervals in a request, over all people.
+    #[arg(long, env = "QUORUM_MAX_BUSY_INTERVALS", default_value_t = quorum_domain::ProblemLimits::default().max_busy_intervals)]
+    max_busy_intervals: usize,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "QUORUM_LOG_JSON")]
+    log_json: bool,
+}
+
+impl ServeArgs {
+    fn config(&self) -> ServerConfig {
+        let defaults = ServerConfig::default();
+        let mut limits = defaults.limits.clone();
+        limits.max_buckets = self.max_buckets;
+        limits.max_people = self.max_people;
+        limits.max_busy_intervals = self.max_busy_intervals;
+        ServerConfig {
+            limits,
+            max_message_bytes: self.max_message_bytes,
+            max_solve_time: Duration::from_millis(self.max_solve_ms),
+            concurrent_solves: self.concurrent_solves.unwrap_or(defaults.concurrent_solves),
+        }
+    }
+}
+
+fn init_tracing(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::terminate(),
+        ) {
+            Ok(term) => term,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the server");
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutdown requested; draining in-flight calls");
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            init_tracing(args.log_json);
+            let listener = match tokio::net::TcpListener::bind(args.listen).await {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::error!(%error, listen = %args.listen, "cannot listen");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match serve(listener, args.config(), shutdown_signal()).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    tracing::error!(%error, "server failed");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::FindSlots(args) => match find_slots::run(&args).await {
+            Ok(output) => {
+                print!("{output}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}

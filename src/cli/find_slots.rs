@@ -1,0 +1,173 @@
+//! `quorum find-slots FILE`: solve a request file locally (or on a server with
+//! `--server`) and print the ranked slots as a table, with every person's
+//! local time beside the slot, or as proto3 JSON.
+
+use crate::{error::ServiceError, json, pb, slot_finder::solve_request};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use quorum_domain::ProblemLimits;
+use quorum_solver::NeverStop;
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::path::PathBuf;
+use tonic_types::StatusExt;
+
+#[derive(Debug, clap::Args)]
+pub struct FindSlotsArgs {
+    /// A FindSlotsRequest in proto3 JSON.
+    pub file: PathBuf,
+    /// Solve on this server (e.g. http://127.0.0.1:50051) instead of locally.
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Print the response as proto3 JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// The zone to show slot times in.
+    #[arg(long, default_value = "UTC")]
+    pub zone: Tz,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Json(#[from] json::JsonError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("cannot reach {url}: {source}")]
+    Connect {
+        url: String,
+        source: tonic::transport::Error,
+    },
+    #[error("the server refused the request: {}", describe_status(.0))]
+    Rpc(tonic::Status),
+}
+
+fn describe_status(status: &tonic::Status) -> String {
+    let mut text = format!("{:?}: {}", status.code(), status.message());
+    if let Some(bad) = status.get_details_bad_request() {
+        for v in bad.field_violations {
+            let _ = write!(text, "\n  {}: {}", v.field, v.description);
+        }
+    }
+    text
+}
+
+pub async fn run(args: &FindSlotsArgs) -> Result<String, CliError> {
+    let text = std::fs::read_to_string(&args.file).map_err(|source| CliError::Read {
+        path: args.file.clone(),
+        source,
+    })?;
+    let request = json::request_from_json(&text)?;
+    let response = match &args.server {
+        None => solve_request(request.clone(), &ProblemLimits::default(), &NeverStop)?,
+        Some(url) => {
+            let mut client = pb::slot_finder_client::SlotFinderClient::connect(url.clone())
+                .await
+                .map_err(|source| CliError::Connect {
+                    url: url.clone(),
+                    source,
+                })?;
+            client
+                .find_slots(request.clone())
+                .await
+                .map_err(CliError::Rpc)?
+                .into_inner()
+        }
+    };
+    if args.json {
+        Ok(json::response_to_json(&response)?)
+    } else {
+        Ok(render_table(&request, &response, args.zone))
+    }
+}
+
+fn instant(ts: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
+    ts.and_then(crate::convert::from_timestamp)
+}
+
+/// The slots as a person reads them: one block per slot, each role with its
+/// person and that person's local time.
+pub fn render_table(
+    request: &pb::FindSlotsRequest,
+    response: &pb::FindSlotsResponse,
+    zone: Tz,
+) -> String {
+    let zones: HashMap<&str, Tz> = request
+        .people
+        .iter()
+        .filter_map(|p| Some((p.id.as_str(), p.time_zone.parse().ok()?)))
+        .collect();
+    let roles: HashMap<&str, &str> = request
+        .roles
+        .iter()
+        .map(|r| {
+            (
+                r.id.as_str(),
+                if r.name.is_empty() {
+                    r.id.as_str()
+                } else {
+                    r.name.as_str()
+                },
+            )
+        })
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {} slot(s) of {} minutes; {} candidate starts, {} after presolve (times in {})",
+        response.change_ticket,
+        response.slots.len(),
+        request.meeting_minutes,
+        response.candidate_starts_considered,
+        response.presolved_starts,
+        zone.name()
+    );
+    for slot in &response.slots {
+        let (Some(start), Some(end)) = (instant(slot.start.as_ref()), instant(slot.end.as_ref()))
+        else {
+            continue;
+        };
+        let score = slot.score.clone().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "\n#{:<3} {} – {}   cost {} (start +{} min, preferences −{}, attendees −{})",
+            slot.rank,
+            start.with_timezone(&zone).format("%a %Y-%m-%d %H:%M"),
+            end.with_timezone(&zone).format("%H:%M %Z"),
+            score.cost,
+            score.start_offset_minutes,
+            score.preference_credit_minutes,
+            score.optional_attendee_credit_minutes,
+        );
+        for a in &slot.assignments {
+            let local = zones
+                .get(a.person_id.as_str())
+                .map_or_else(String::new, |tz| {
+                    format!(
+                        "{} ({})",
+                        start.with_timezone(tz).format("%a %H:%M %Z"),
+                        tz.name()
+                    )
+                });
+            let delegate = if a.via_delegate {
+                " [confirmed delegate]"
+            } else {
+                ""
+            };
+            let role = roles.get(a.role_id.as_str()).copied().unwrap_or(&a.role_id);
+            let _ = writeln!(out, "     {role:<28} {:<16} {local}{delegate}", a.person_id);
+        }
+        if !slot.optional_attendees.is_empty() {
+            let _ = writeln!(out, "     optional: {}", slot.optional_attendees.join(", "));
+        }
+    }
+    if response.slots.is_empty() {
+        let _ = writeln!(out, "\nNo slot satisfies every rule.");
+    }
+    out
+}

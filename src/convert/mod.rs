@@ -1,0 +1,13 @@
+//! The one place where protobuf messages become domain types and back.
+//!
+//! Parsing problems (a missing timestamp, an unknown zone, "9:5" as a time)
+//! are reported here with the request's field paths; the rules of a valid
+//! problem are the domain's (`SlotProblem::validate`), reported the same way.
+
+mod request;
+mod response;
+mod timestamp;
+
+pub use request::{engine_from_proto, problem_to_request, slot_problem};
+pub use response::search_to_response;
+pub use timestamp::{from_timestamp, to_timestamp};

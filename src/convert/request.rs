@@ -1,0 +1,517 @@
+//! `FindSlotsRequest` → `SlotProblem`, collecting every parse problem with its
+//! field path, and the reverse for the CLI and the fixture generator.
+//!
+//! Each conversion destructures the whole message, so a field added to the
+//! proto breaks the build here until someone decides what it means.
+
+use super::timestamp::{from_timestamp, to_timestamp};
+use crate::pb;
+use chrono::{DateTime, Utc, Weekday};
+use chrono_tz::Tz;
+use prost_types::Timestamp;
+use quorum_domain::{
+    BookedReview, BucketSize, BusyInterval, BusyStatus, Delegate, FieldViolation, FreezeKind,
+    FreezeWindow, LocalTime, Person, PersonId, PreferenceWindow, RequiredRole, ReviewCapacity,
+    RoleId, SlotProblem, TimeRange, WorkingHours,
+};
+use quorum_solver::Engine;
+
+/// Collects parse problems; placeholders stand in for the bad values so the
+/// rest of the request can still be read and every problem reported at once.
+#[derive(Default)]
+struct Parser {
+    violations: Vec<FieldViolation>,
+}
+
+impl Parser {
+    fn violation(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.violations
+            .push(FieldViolation::new(field, description));
+    }
+
+    fn instant(&mut self, ts: Option<&Timestamp>, path: &str) -> DateTime<Utc> {
+        match ts.map(|t| (t, from_timestamp(t))) {
+            Some((_, Some(t))) => t,
+            Some((raw, None)) => {
+                self.violation(
+                    path,
+                    format!("timestamp {}s {}ns is out of range", raw.seconds, raw.nanos),
+                );
+                DateTime::UNIX_EPOCH
+            }
+            None => {
+                self.violation(path, "a timestamp is required");
+                DateTime::UNIX_EPOCH
+            }
+        }
+    }
+
+    fn optional_instant(&mut self, ts: Option<&Timestamp>, path: &str) -> Option<DateTime<Utc>> {
+        ts.map(|t| self.instant(Some(t), path))
+    }
+
+    fn range(
+        &mut self,
+        start: Option<&Timestamp>,
+        end: Option<&Timestamp>,
+        path: &str,
+    ) -> TimeRange {
+        TimeRange::new(
+            self.instant(start, &format!("{path}.start")),
+            self.instant(end, &format!("{path}.end")),
+        )
+    }
+
+    fn local_time(&mut self, text: &str, path: String) -> LocalTime {
+        LocalTime::parse(text).unwrap_or_else(|e| {
+            self.violation(path, e.to_string());
+            LocalTime::MIDNIGHT
+        })
+    }
+
+    fn person(&mut self, person: pb::Person, path: &str) -> Person {
+        let pb::Person {
+            id,
+            display_name,
+            time_zone,
+            working_hours,
+            busy,
+        } = person;
+        let zone = time_zone.parse::<Tz>().unwrap_or_else(|_| {
+            self.violation(
+                format!("{path}.time_zone"),
+                format!("{time_zone:?} is not an IANA time zone name such as \"Europe/Berlin\""),
+            );
+            chrono_tz::UTC
+        });
+        let working_hours = working_hours
+            .into_iter()
+            .enumerate()
+            .map(|(j, w)| self.working_hours(w, &format!("{path}.working_hours[{j}]")))
+            .collect();
+        let busy = busy
+            .into_iter()
+            .enumerate()
+            .map(|(j, b)| {
+                let pb::BusyInterval { start, end, status } = b;
+                BusyInterval {
+                    range: self.range(start.as_ref(), end.as_ref(), &format!("{path}.busy[{j}]")),
+                    status: busy_status(status),
+                }
+            })
+            .collect();
+        Person {
+            id: PersonId(id),
+            display_name,
+            time_zone: zone,
+            working_hours,
+            busy,
+        }
+    }
+
+    fn working_hours(&mut self, hours: pb::WorkingHours, path: &str) -> WorkingHours {
+        let pb::WorkingHours {
+            weekday,
+            start,
+            end,
+        } = hours;
+        let weekday = weekday_from_proto(weekday).unwrap_or_else(|| {
+            self.violation(
+                format!("{path}.weekday"),
+                "a weekday from MONDAY to SUNDAY is required",
+            );
+            Weekday::Mon
+        });
+        WorkingHours {
+            weekday,
+            start: self.local_time(&start, format!("{path}.start")),
+            end: self.local_time(&end, format!("{path}.end")),
+        }
+    }
+
+    fn capacity(&mut self, capacity: pb::ReviewCapacity) -> ReviewCapacity {
+        let pb::ReviewCapacity {
+            max_concurrent,
+            booked,
+        } = capacity;
+        let booked = booked
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let pb::BookedReview {
+                    change_ticket,
+                    start,
+                    end,
+                } = b;
+                BookedReview {
+                    change_ticket,
+                    range: self.range(
+                        start.as_ref(),
+                        end.as_ref(),
+                        &format!("review_capacity.booked[{i}]"),
+                    ),
+                }
+            })
+            .collect();
+        ReviewCapacity {
+            max_concurrent,
+            booked,
+        }
+    }
+}
+
+fn role(role: pb::RequiredRole) -> RequiredRole {
+    let pb::RequiredRole {
+        id,
+        name,
+        pool,
+        delegates,
+    } = role;
+    RequiredRole {
+        id: RoleId(id),
+        name,
+        pool: pool.into_iter().map(PersonId).collect(),
+        delegates: delegates
+            .into_iter()
+            .map(|d| {
+                let pb::Delegate {
+                    person_id,
+                    authority_confirmed,
+                } = d;
+                Delegate {
+                    person: PersonId(person_id),
+                    authority_confirmed,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Converts a request into a problem and the engine asked for, or every parse
+/// problem found. Domain rules are checked afterwards by `SlotProblem::validate`.
+pub fn slot_problem(
+    request: pb::FindSlotsRequest,
+) -> Result<(SlotProblem, Engine), Vec<FieldViolation>> {
+    let pb::FindSlotsRequest {
+        change_ticket,
+        horizon,
+        bucket_minutes,
+        meeting_minutes,
+        not_before,
+        evidence_deadline,
+        roles,
+        people,
+        optional_attendees,
+        freeze_windows,
+        review_capacity,
+        preferences,
+        optional_attendee_weight_minutes,
+        top_k,
+        allow_multiple_roles_per_person,
+        tentative_is_free,
+        engine,
+    } = request;
+    let mut parser = Parser::default();
+    let horizon = match horizon {
+        Some(pb::TimeRange { start, end }) => parser.range(start.as_ref(), end.as_ref(), "horizon"),
+        None => {
+            parser.violation("horizon", "a planning horizon is required");
+            TimeRange::new(DateTime::UNIX_EPOCH, DateTime::UNIX_EPOCH)
+        }
+    };
+    let bucket = BucketSize::from_minutes(bucket_minutes).unwrap_or_else(|| {
+        parser.violation(
+            "bucket_minutes",
+            format!("bucket size {bucket_minutes} is not one of 5, 10, 15, 30 or 60 minutes"),
+        );
+        BucketSize::default()
+    });
+    let not_before = parser.optional_instant(not_before.as_ref(), "not_before");
+    let evidence_deadline =
+        parser.optional_instant(evidence_deadline.as_ref(), "evidence_deadline");
+    let people = people
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| parser.person(p, &format!("people[{i}]")))
+        .collect();
+    let freeze_windows = freeze_windows
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let pb::FreezeWindow {
+                id,
+                start,
+                end,
+                kind,
+                reason,
+            } = f;
+            FreezeWindow {
+                id,
+                range: parser.range(
+                    start.as_ref(),
+                    end.as_ref(),
+                    &format!("freeze_windows[{i}]"),
+                ),
+                kind: freeze_kind(kind),
+                reason,
+            }
+        })
+        .collect();
+    let preferences = preferences
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let pb::PreferenceWindow {
+                id,
+                start,
+                end,
+                weight_minutes,
+            } = p;
+            PreferenceWindow {
+                id,
+                range: parser.range(start.as_ref(), end.as_ref(), &format!("preferences[{i}]")),
+                weight_minutes,
+            }
+        })
+        .collect();
+    let review_capacity = review_capacity.map(|c| parser.capacity(c));
+    let engine = engine_from_proto(engine).unwrap_or_else(|| {
+        parser.violation("engine", format!("unknown solver engine {engine}"));
+        Engine::default()
+    });
+    if !parser.violations.is_empty() {
+        return Err(parser.violations);
+    }
+    let problem = SlotProblem {
+        change_ticket,
+        horizon,
+        bucket,
+        meeting_minutes,
+        not_before,
+        evidence_deadline,
+        roles: roles.into_iter().map(role).collect(),
+        people,
+        optional_attendees: optional_attendees
+            .into_iter()
+            .map(|a| {
+                let pb::OptionalAttendee {
+                    person_id,
+                    weight_minutes,
+                } = a;
+                (PersonId(person_id), weight_minutes)
+            })
+            .collect(),
+        freeze_windows,
+        review_capacity,
+        preferences,
+        optional_attendee_weight_minutes,
+        top_k: if top_k == 0 {
+            SlotProblem::DEFAULT_TOP_K
+        } else {
+            top_k as usize
+        },
+        allow_multiple_roles_per_person,
+        tentative_is_free,
+    };
+    Ok((problem, engine))
+}
+
+pub fn engine_from_proto(engine: i32) -> Option<Engine> {
+    match pb::SolverEngine::try_from(engine).ok()? {
+        pb::SolverEngine::Unspecified | pb::SolverEngine::Enumerate => Some(Engine::Enumerate),
+        pb::SolverEngine::IntegerProgram => Some(Engine::IntegerProgram),
+    }
+}
+
+pub(super) fn engine_to_proto(engine: Engine) -> pb::SolverEngine {
+    match engine {
+        Engine::Enumerate => pb::SolverEngine::Enumerate,
+        Engine::IntegerProgram => pb::SolverEngine::IntegerProgram,
+    }
+}
+
+fn weekday_from_proto(weekday: i32) -> Option<Weekday> {
+    Some(match pb::Weekday::try_from(weekday).ok()? {
+        pb::Weekday::Unspecified => return None,
+        pb::Weekday::Monday => Weekday::Mon,
+        pb::Weekday::Tuesday => Weekday::Tue,
+        pb::Weekday::Wednesday => Weekday::Wed,
+        pb::Weekday::Thursday => Weekday::Thu,
+        pb::Weekday::Friday => Weekday::Fri,
+        pb::Weekday::Saturday => Weekday::Sat,
+        pb::Weekday::Sunday => Weekday::Sun,
+    })
+}
+
+fn weekday_to_proto(weekday: Weekday) -> pb::Weekday {
+    match weekday {
+        Weekday::Mon => pb::Weekday::Monday,
+        Weekday::Tue => pb::Weekday::Tuesday,
+        Weekday::Wed => pb::Weekday::Wednesday,
+        Weekday::Thu => pb::Weekday::Thursday,
+        Weekday::Fri => pb::Weekday::Friday,
+        Weekday::Sat => pb::Weekday::Saturday,
+        Weekday::Sun => pb::Weekday::Sunday,
+    }
+}
+
+/// Unknown numbers read as BUSY: a status we cannot read must still block.
+fn busy_status(status: i32) -> BusyStatus {
+    match pb::BusyStatus::try_from(status) {
+        Ok(pb::BusyStatus::Tentative) => BusyStatus::Tentative,
+        Ok(pb::BusyStatus::OutOfOffice) => BusyStatus::OutOfOffice,
+        Ok(pb::BusyStatus::Busy | pb::BusyStatus::Unspecified) | Err(_) => BusyStatus::Busy,
+    }
+}
+
+fn busy_status_to_proto(status: BusyStatus) -> pb::BusyStatus {
+    match status {
+        BusyStatus::Busy => pb::BusyStatus::Busy,
+        BusyStatus::Tentative => pb::BusyStatus::Tentative,
+        BusyStatus::OutOfOffice => pb::BusyStatus::OutOfOffice,
+    }
+}
+
+fn freeze_kind(kind: i32) -> FreezeKind {
+    match pb::FreezeKind::try_from(kind) {
+        Ok(pb::FreezeKind::LaunchBlackout) => FreezeKind::LaunchBlackout,
+        Ok(pb::FreezeKind::EvidenceFreeze) => FreezeKind::EvidenceFreeze,
+        Ok(pb::FreezeKind::ChangeFreeze | pb::FreezeKind::Unspecified) | Err(_) => {
+            FreezeKind::ChangeFreeze
+        }
+    }
+}
+
+fn freeze_kind_to_proto(kind: FreezeKind) -> pb::FreezeKind {
+    match kind {
+        FreezeKind::ChangeFreeze => pb::FreezeKind::ChangeFreeze,
+        FreezeKind::LaunchBlackout => pb::FreezeKind::LaunchBlackout,
+        FreezeKind::EvidenceFreeze => pb::FreezeKind::EvidenceFreeze,
+    }
+}
+
+fn range_to_proto(range: TimeRange) -> (Option<Timestamp>, Option<Timestamp>) {
+    (
+        Some(to_timestamp(range.start)),
+        Some(to_timestamp(range.end)),
+    )
+}
+
+/// The request that describes `problem`: used to write generated problems as
+/// request files, so benches, tests and clients share one workload.
+pub fn problem_to_request(problem: &SlotProblem, engine: Engine) -> pb::FindSlotsRequest {
+    let person = |p: &Person| pb::Person {
+        id: p.id.0.clone(),
+        display_name: p.display_name.clone(),
+        time_zone: p.time_zone.name().to_owned(),
+        working_hours: p
+            .working_hours
+            .iter()
+            .map(|w| pb::WorkingHours {
+                weekday: weekday_to_proto(w.weekday).into(),
+                start: w.start.to_string(),
+                end: w.end.to_string(),
+            })
+            .collect(),
+        busy: p
+            .busy
+            .iter()
+            .map(|b| {
+                let (start, end) = range_to_proto(b.range);
+                pb::BusyInterval {
+                    start,
+                    end,
+                    status: busy_status_to_proto(b.status).into(),
+                }
+            })
+            .collect(),
+    };
+    let (h_start, h_end) = range_to_proto(problem.horizon);
+    pb::FindSlotsRequest {
+        change_ticket: problem.change_ticket.clone(),
+        horizon: Some(pb::TimeRange {
+            start: h_start,
+            end: h_end,
+        }),
+        bucket_minutes: problem.bucket.minutes(),
+        meeting_minutes: problem.meeting_minutes,
+        not_before: problem.not_before.map(to_timestamp),
+        evidence_deadline: problem.evidence_deadline.map(to_timestamp),
+        roles: problem
+            .roles
+            .iter()
+            .map(|r| pb::RequiredRole {
+                id: r.id.0.clone(),
+                name: r.name.clone(),
+                pool: r.pool.iter().map(|p| p.0.clone()).collect(),
+                delegates: r
+                    .delegates
+                    .iter()
+                    .map(|d| pb::Delegate {
+                        person_id: d.person.0.clone(),
+                        authority_confirmed: d.authority_confirmed,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        people: problem.people.iter().map(person).collect(),
+        optional_attendees: problem
+            .optional_attendees
+            .iter()
+            .map(|(p, w)| pb::OptionalAttendee {
+                person_id: p.0.clone(),
+                weight_minutes: *w,
+            })
+            .collect(),
+        freeze_windows: problem
+            .freeze_windows
+            .iter()
+            .map(|f| {
+                let (start, end) = range_to_proto(f.range);
+                pb::FreezeWindow {
+                    id: f.id.clone(),
+                    start,
+                    end,
+                    kind: freeze_kind_to_proto(f.kind).into(),
+                    reason: f.reason.clone(),
+                }
+            })
+            .collect(),
+        review_capacity: problem
+            .review_capacity
+            .as_ref()
+            .map(|c| pb::ReviewCapacity {
+                max_concurrent: c.max_concurrent,
+                booked: c
+                    .booked
+                    .iter()
+                    .map(|b| {
+                        let (start, end) = range_to_proto(b.range);
+                        pb::BookedReview {
+                            change_ticket: b.change_ticket.clone(),
+                            start,
+                            end,
+                        }
+                    })
+                    .collect(),
+            }),
+        preferences: problem
+            .preferences
+            .iter()
+            .map(|p| {
+                let (start, end) = range_to_proto(p.range);
+                pb::PreferenceWindow {
+                    id: p.id.clone(),
+                    start,
+                    end,
+                    weight_minutes: p.weight_minutes,
+                }
+            })
+            .collect(),
+        optional_attendee_weight_minutes: problem.optional_attendee_weight_minutes,
+        top_k: u32::try_from(problem.top_k).unwrap_or(u32::MAX),
+        allow_multiple_roles_per_person: problem.allow_multiple_roles_per_person,
+        tentative_is_free: problem.tentative_is_free,
+        engine: engine_to_proto(engine).into(),
+    }
+}

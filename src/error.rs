@@ -1,0 +1,50 @@
+//! The service's one error enum and its single, exhaustive mapping to gRPC
+//! status codes, so every failure reaches the caller as an actionable status.
+
+use quorum_domain::FieldViolation;
+use quorum_solver::SolverError;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("the request is invalid: {}", summary(.violations))]
+    InvalidRequest { violations: Vec<FieldViolation> },
+    #[error(transparent)]
+    Solver(#[from] SolverError),
+    #[error("the solver task failed: {detail}")]
+    SolverTask { detail: String },
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}
+
+fn summary(violations: &[FieldViolation]) -> String {
+    match violations {
+        [] => "no details".to_owned(),
+        [only] => only.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
+    }
+}
+
+impl From<ServiceError> for Status {
+    fn from(error: ServiceError) -> Self {
+        let message = error.to_string();
+        match error {
+            ServiceError::InvalidRequest { violations } => {
+                let details = ErrorDetails::with_bad_request(
+                    violations
+                        .into_iter()
+                        .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
+                        .collect::<Vec<_>>(),
+                );
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            ServiceError::Solver(SolverError::Stopped) => Status::deadline_exceeded(message),
+            ServiceError::Solver(
+                SolverError::Program { .. } | SolverError::Inconsistent { .. },
+            ) => Status::internal(message),
+            ServiceError::SolverTask { .. } => Status::internal(message),
+            ServiceError::ShuttingDown => Status::unavailable(message),
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The `SlotFinder` gRPC service: validate → convert → solve off the async
+//! runtime within a time budget → convert back. The same synchronous path,
+//! [`solve_request`], serves the CLI's local mode.
+
+use crate::{convert, error::ServiceError, pb};
+use quorum_domain::ProblemLimits;
+use quorum_solver::{StopSignal, find_slots};
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tonic::{Request, Response, Status};
+
+/// Solves one request synchronously: the whole pipeline minus the transport.
+pub fn solve_request(
+    request: pb::FindSlotsRequest,
+    limits: &ProblemLimits,
+    stop: &dyn StopSignal,
+) -> Result<pb::FindSlotsResponse, ServiceError> {
+    let (problem, engine) = convert::slot_problem(request)
+        .map_err(|violations| ServiceError::InvalidRequest { violations })?;
+    let problem = problem
+        .validate(limits)
+        .map_err(|violations| ServiceError::InvalidRequest { violations })?;
+    let search = find_slots(&problem, engine, stop)?;
+    Ok(convert::search_to_response(
+        &problem.change_ticket,
+        search,
+        engine,
+    ))
+}
+
+/// Stops a solve at a deadline, or as soon as the request that started it is
+/// dropped (the client cancelled, or its deadline passed in the transport).
+#[derive(Debug, Clone)]
+pub struct SolveBudget {
+    deadline: Instant,
+    abandoned: Arc<AtomicBool>,
+}
+
+impl SolveBudget {
+    pub fn new(limit: Duration) -> Self {
+        Self {
+            deadline: Instant::now() + limit,
+            abandoned: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Sets the flag the solver watches when the returned guard is dropped.
+    fn abandon_on_drop(&self) -> AbandonGuard {
+        AbandonGuard(self.abandoned.clone())
+    }
+}
+
+impl StopSignal for SolveBudget {
+    fn should_stop(&self) -> bool {
+        self.abandoned.load(Ordering::Relaxed) || Instant::now() >= self.deadline
+    }
+
+    fn remaining(&self) -> Option<Duration> {
+        Some(self.deadline.saturating_duration_since(Instant::now()))
+    }
+}
+
+struct AbandonGuard(Arc<AtomicBool>);
+
+impl Drop for AbandonGuard {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Parses a `grpc-timeout` header value ("250m", "5S", "1H").
+fn grpc_timeout(value: &str) -> Option<Duration> {
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    let amount: u64 = digits.parse().ok().filter(|_| digits.len() <= 8)?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount.checked_mul(3600)?),
+        "M" => Duration::from_secs(amount.checked_mul(60)?),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+pub struct SlotFinderService {
+    limits: Arc<ProblemLimits>,
+    max_solve_time: Duration,
+    /// Solves are CPU-bound: at most this many run at once, the rest queue.
+    solvers: Arc<Semaphore>,
+}
+
+impl SlotFinderService {
+    pub fn new(limits: ProblemLimits, max_solve_time: Duration, concurrent_solves: usize) -> Self {
+        Self {
+            limits: Arc::new(limits),
+            max_solve_time,
+            solvers: Arc::new(Semaphore::new(concurrent_solves.max(1))),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::slot_finder_server::SlotFinder for SlotFinderService {
+    #[tracing::instrument(skip_all, fields(change_ticket = %request.get_ref().change_ticket))]
+    async fn find_slots(
+        &self,
+        request: Request<pb::FindSlotsRequest>,
+    ) -> Result<Response<pb::FindSlotsResponse>, Status> {
+        let client_limit = request
+            .metadata()
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(grpc_timeout);
+        let limit = client_limit.map_or(self.max_solve_time, |c| c.min(self.max_solve_time));
+        let budget = SolveBudget::new(limit);
+        let _guard = budget.abandon_on_drop();
+        // The permit moves into the solve, so a solve abandoned by its client
+        // keeps its place until it has actually stopped and freed the CPU.
+        let permit = self
+            .solvers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ServiceError::ShuttingDown)?;
+        let limits = self.limits.clone();
+        let started = Instant::now();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let outcome = solve_request(request.into_inner(), &limits, &budget);
+            drop(permit);
+            outcome
+        })
+        .await
+        .map_err(|e| ServiceError::SolverTask {
+            detail: e.to_string(),
+        })?;
+        match &outcome {
+            Ok(response) => tracing::info!(
+                slots = response.slots.len(),
+                presolved = response.presolved_starts,
+                micros = started.elapsed().as_micros() as u64,
+                "solved"
+            ),
+            Err(error) => tracing::info!(%error, "refused"),
+        }
+        Ok(Response::new(outcome?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeout_units_parse() {
+        assert_eq!(grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(grpc_timeout("5S"), Some(Duration::from_secs(5)));
+        assert_eq!(grpc_timeout("2H"), Some(Duration::from_secs(7200)));
+        assert_eq!(grpc_timeout("1x"), None);
+        assert_eq!(grpc_timeout(""), None);
+        assert_eq!(grpc_timeout("123456789S"), None);
+    }
+
+    #[test]
+    fn budget_stops_once_abandoned() {
+        let budget = SolveBudget::new(Duration::from_secs(60));
+        assert!(!budget.should_stop());
+        drop(budget.abandon_on_drop());
+        assert!(budget.should_stop());
+    }
+}
