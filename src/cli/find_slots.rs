@@ -166,8 +166,48 @@ pub fn render_table(
             let _ = writeln!(out, "     optional: {}", slot.optional_attendees.join(", "));
         }
     }
-    if response.slots.is_empty() {
-        let _ = writeln!(out, "\nNo slot satisfies every rule.");
-    }
+    render_explanation(response, &mut out);
     out
+}
+
+fn enum_name<E: TryFrom<i32> + std::fmt::Debug>(value: i32) -> String {
+    E::try_from(value).map_or_else(|_| value.to_string(), |e| format!("{e:?}"))
+}
+
+/// The outcome, conflicts, relaxations and rejections in plain language.
+fn render_explanation(response: &pb::FindSlotsResponse, out: &mut String) {
+    if response.slots.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nOutcome: {}. No slot satisfies every rule.",
+            enum_name::<pb::Outcome>(response.outcome)
+        );
+        let reasons: Vec<String> = response
+            .escalation_reasons
+            .iter()
+            .map(|r| enum_name::<pb::EscalationReason>(*r))
+            .collect();
+        let _ = writeln!(out, "Escalation reasons: {}", reasons.join(", "));
+    }
+    for (i, conflict) in response.conflicts.iter().enumerate() {
+        let _ = writeln!(out, "\nConflict {}: {}", i + 1, conflict.explanation);
+    }
+    if response.more_conflicts_may_exist {
+        let _ = writeln!(out, "More conflicts may exist beyond those listed.");
+    }
+    if !response.relaxations.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nRelaxations a human could approve (none is applied):"
+        );
+        for (i, relaxation) in response.relaxations.iter().enumerate() {
+            let _ = writeln!(out, "  {}. {}", i + 1, relaxation.description);
+        }
+    }
+    if !response.rejected_starts.is_empty() {
+        let _ = writeln!(out, "\nRejected starts:");
+        for run in &response.rejected_starts {
+            let _ = writeln!(out, "  {}", run.explanation);
+        }
+    }
 }

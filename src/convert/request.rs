@@ -210,6 +210,7 @@ pub fn slot_problem(
         allow_multiple_roles_per_person,
         tentative_is_free,
         engine,
+        explain,
     } = request;
     let mut parser = Parser::default();
     let horizon = match horizon {
@@ -312,6 +313,7 @@ pub fn slot_problem(
         },
         allow_multiple_roles_per_person,
         tentative_is_free,
+        explain,
     };
     Ok((problem, engine))
 }
@@ -513,5 +515,6 @@ pub fn problem_to_request(problem: &SlotProblem, engine: Engine) -> pb::FindSlot
         allow_multiple_roles_per_person: problem.allow_multiple_roles_per_person,
         tentative_is_free: problem.tentative_is_free,
         engine: engine_to_proto(engine).into(),
+        explain: problem.explain,
     }
 }

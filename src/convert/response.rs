@@ -2,7 +2,10 @@
 
 use super::{request::engine_to_proto, timestamp::to_timestamp};
 use crate::pb;
-use quorum_domain::{Slot, SlotSearch};
+use quorum_domain::{
+    Conflict, ConstraintKind, ConstraintRef, EscalationReason, Explanation, Outcome,
+    RejectedStarts, Relaxation, RelaxationKind, Slot, SlotSearch, TimeRange,
+};
 use quorum_solver::Engine;
 
 pub fn search_to_response(
@@ -17,7 +20,16 @@ pub fn search_to_response(
         bucket_count,
         candidate_starts_considered,
         presolved_starts,
+        explanation,
     } = search;
+    let Explanation {
+        outcome,
+        escalation_reasons,
+        conflicts,
+        more_conflicts_may_exist,
+        relaxations,
+        rejected_starts,
+    } = explanation;
     pb::FindSlotsResponse {
         change_ticket: change_ticket.to_owned(),
         slots: slots
@@ -33,6 +45,136 @@ pub fn search_to_response(
         candidate_starts_considered,
         presolved_starts,
         engine: engine_to_proto(engine).into(),
+        outcome: outcome_to_proto(outcome).into(),
+        escalation_reasons: escalation_reasons
+            .into_iter()
+            .map(|r| reason_to_proto(r).into())
+            .collect(),
+        conflicts: conflicts.into_iter().map(conflict).collect(),
+        more_conflicts_may_exist,
+        relaxations: relaxations.into_iter().map(relaxation).collect(),
+        rejected_starts: rejected_starts.into_iter().map(rejected).collect(),
+    }
+}
+
+fn outcome_to_proto(outcome: Outcome) -> pb::Outcome {
+    match outcome {
+        Outcome::Feasible => pb::Outcome::Feasible,
+        Outcome::NeedsException => pb::Outcome::NeedsException,
+        Outcome::Infeasible => pb::Outcome::Infeasible,
+    }
+}
+
+fn reason_to_proto(reason: EscalationReason) -> pb::EscalationReason {
+    match reason {
+        EscalationReason::RolePoolUnavailable => pb::EscalationReason::RolePoolUnavailable,
+        EscalationReason::NoCommonWorkingHours => pb::EscalationReason::NoCommonWorkingHours,
+        EscalationReason::FreezeWindow => pb::EscalationReason::FreezeWindow,
+        EscalationReason::ReviewCapacityFull => pb::EscalationReason::ReviewCapacityFull,
+        EscalationReason::DeadlineTooEarly => pb::EscalationReason::DeadlineTooEarly,
+        EscalationReason::AfterHoursOnly => pb::EscalationReason::AfterHoursOnly,
+        EscalationReason::RolesNeedSamePerson => pb::EscalationReason::RolesNeedSamePerson,
+    }
+}
+
+fn kind_to_proto(kind: ConstraintKind) -> pb::ConstraintKind {
+    match kind {
+        ConstraintKind::RoleRequirement => pb::ConstraintKind::RoleRequirement,
+        ConstraintKind::WorkingHours => pb::ConstraintKind::WorkingHours,
+        ConstraintKind::BusyTime => pb::ConstraintKind::BusyTime,
+        ConstraintKind::OnePersonOneRole => pb::ConstraintKind::OnePersonOneRole,
+        ConstraintKind::FreezeWindow => pb::ConstraintKind::Freeze,
+        ConstraintKind::ReviewCapacity => pb::ConstraintKind::ReviewCapacity,
+        ConstraintKind::NotBefore => pb::ConstraintKind::NotBefore,
+        ConstraintKind::EvidenceDeadline => pb::ConstraintKind::EvidenceDeadline,
+    }
+}
+
+fn range(range: TimeRange) -> pb::TimeRange {
+    pb::TimeRange {
+        start: Some(to_timestamp(range.start)),
+        end: Some(to_timestamp(range.end)),
+    }
+}
+
+fn constraint(c: ConstraintRef) -> pb::ConstraintRef {
+    let ConstraintRef {
+        kind,
+        id,
+        label,
+        ranges,
+    } = c;
+    pb::ConstraintRef {
+        kind: kind_to_proto(kind).into(),
+        id,
+        label,
+        ranges: ranges.into_iter().map(range).collect(),
+    }
+}
+
+fn conflict(c: Conflict) -> pb::Conflict {
+    let Conflict {
+        constraints,
+        explanation,
+    } = c;
+    pb::Conflict {
+        constraints: constraints.into_iter().map(constraint).collect(),
+        explanation,
+    }
+}
+
+fn relaxation(r: Relaxation) -> pb::Relaxation {
+    let Relaxation {
+        kind,
+        best_slot,
+        description,
+    } = r;
+    let mut out = pb::Relaxation {
+        best_slot: Some(slot(best_slot, 1)),
+        requires_approval: true,
+        description,
+        ..pb::Relaxation::default()
+    };
+    let proto_kind = match kind {
+        RelaxationKind::ConfirmDelegate { role, person } => {
+            out.role_id = role.0;
+            out.person_id = person.0;
+            pb::RelaxationKind::ConfirmDelegate
+        }
+        RelaxationKind::AfterHours { person, minutes } => {
+            out.person_id = person.0;
+            out.minutes = minutes;
+            pb::RelaxationKind::AfterHours
+        }
+        RelaxationKind::MoveEvidenceDeadline { minutes } => {
+            out.minutes = minutes;
+            pb::RelaxationKind::MoveEvidenceDeadline
+        }
+        RelaxationKind::ExceedReviewCapacity { extra_reviews } => {
+            out.extra_reviews = extra_reviews;
+            pb::RelaxationKind::ExceedReviewCapacity
+        }
+        RelaxationKind::OverrideFreezeWindow { id } => {
+            out.freeze_window_id = id;
+            pb::RelaxationKind::OverrideFreezeWindow
+        }
+    };
+    out.kind = proto_kind.into();
+    out
+}
+
+fn rejected(r: RejectedStarts) -> pb::RejectedStarts {
+    let RejectedStarts {
+        first_start,
+        last_start,
+        reasons,
+        explanation,
+    } = r;
+    pb::RejectedStarts {
+        first_start: Some(to_timestamp(first_start)),
+        last_start: Some(to_timestamp(last_start)),
+        reasons: reasons.into_iter().map(constraint).collect(),
+        explanation,
     }
 }
 

@@ -5,6 +5,7 @@
 //! solver and the stores can depend on it without dragging those in.
 
 mod error;
+mod explanation;
 mod people;
 mod problem;
 mod roles;
@@ -15,6 +16,10 @@ mod validate;
 mod working_hours;
 
 pub use error::{DomainError, FieldViolation};
+pub use explanation::{
+    Conflict, ConstraintKind, ConstraintRef, EscalationReason, Explanation, Outcome,
+    RejectedStarts, Relaxation, RelaxationKind,
+};
 pub use people::{BusyInterval, BusyStatus, Person, PersonId};
 pub use problem::{ProblemLimits, SlotProblem, ValidatedProblem};
 pub use roles::{Delegate, RequiredRole, RoleId};

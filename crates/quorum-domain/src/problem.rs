@@ -69,6 +69,8 @@ pub struct SlotProblem {
     pub top_k: usize,
     pub allow_multiple_roles_per_person: bool,
     pub tentative_is_free: bool,
+    /// Also report which constraints rejected the starts before the last slot.
+    pub explain: bool,
 }
 
 impl SlotProblem {

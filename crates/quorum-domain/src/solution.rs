@@ -1,7 +1,7 @@
 //! What a search returns: ranked slots with their role assignment and the parts
 //! of their score, plus the grid that was searched.
 
-use crate::{PersonId, RoleId, TimeRange};
+use crate::{Explanation, PersonId, RoleId, TimeRange};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,4 +39,7 @@ pub struct SlotSearch {
     pub bucket_count: u32,
     pub candidate_starts_considered: u32,
     pub presolved_starts: u32,
+    /// Why there is no slot (outcome, conflicts, relaxations), and with
+    /// `explain` why earlier starts were rejected.
+    pub explanation: Explanation,
 }

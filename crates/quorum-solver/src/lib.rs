@@ -7,17 +7,19 @@
 //! caller that needs a time budget passes a [`StopSignal`].
 
 mod enumerate;
+mod explain;
 mod grid;
 mod matching;
 mod presolve;
 mod program;
 mod ranking;
+mod slot;
 
 pub use grid::Grid;
 pub use presolve::{PersonAvailability, Presolve, RoleCandidate};
 
 use matching::StartRoles;
-use quorum_domain::{RoleAssignment, Slot, SlotSearch, ValidatedProblem};
+use quorum_domain::{SlotSearch, ValidatedProblem};
 use ranking::Costs;
 use std::time::Duration;
 
@@ -86,9 +88,10 @@ pub fn find_slots(
         Engine::IntegerProgram => program::ranked_starts(&presolve, &costs, top_k, stop)?,
     };
     let slots = starts
-        .into_iter()
-        .map(|start| slot_at(&presolve, &costs, start))
+        .iter()
+        .map(|&start| slot::build(&presolve, &costs, start, &StartRoles::at(&presolve, start)))
         .collect::<Result<Vec<_>, _>>()?;
+    let explanation = explain::explain(&presolve, &costs, &starts, stop)?;
     Ok(SlotSearch {
         slots,
         grid_origin: presolve.grid.origin,
@@ -100,35 +103,10 @@ pub fn find_slots(
             window
         }),
         presolved_starts: count(&presolve.candidates),
+        explanation,
     })
 }
 
 fn count(set: &fixedbitset::FixedBitSet) -> u32 {
     u32::try_from(set.count_ones(..)).unwrap_or(u32::MAX)
-}
-
-fn slot_at(presolve: &Presolve<'_>, costs: &Costs, start: usize) -> Result<Slot, SolverError> {
-    let problem = presolve.problem;
-    let assignment = StartRoles::at(presolve, start)
-        .assignment(problem.allow_multiple_roles_per_person)
-        .ok_or_else(|| SolverError::Inconsistent {
-            detail: format!("grid start {start} was chosen but its roles cannot be filled"),
-        })?;
-    let assignments = problem
-        .roles
-        .iter()
-        .zip(assignment)
-        .map(|(role, c)| RoleAssignment {
-            role: role.id.clone(),
-            person: problem.people[c.person].id.clone(),
-            via_delegate: c.via_delegate,
-        })
-        .collect();
-    let (score, optional_attendees) = costs.breakdown(presolve, start);
-    Ok(Slot {
-        range: presolve.grid.meeting_range(start),
-        assignments,
-        optional_attendees,
-        score,
-    })
 }

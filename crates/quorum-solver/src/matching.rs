@@ -14,6 +14,11 @@ pub struct StartRoles {
 }
 
 impl StartRoles {
+    /// Roles' options as given: the explainer builds them under relaxed rules.
+    pub fn new(options: Vec<Vec<RoleCandidate>>) -> Self {
+        Self { options }
+    }
+
     pub fn at(presolve: &Presolve<'_>, start: usize) -> Self {
         let options = presolve
             .roles

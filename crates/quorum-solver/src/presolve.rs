@@ -77,11 +77,19 @@ impl<'p> Presolve<'p> {
             .filter_map(|(id, w)| Some((*index.get(id)?, problem.attendee_weight(*w))))
             .collect::<Vec<_>>();
         let mut people = vec![None; problem.people.len()];
+        // Unconfirmed delegates never fill a role, but the explainer asks what
+        // confirming them would open, so their availability is kept too.
+        let delegates = problem
+            .roles
+            .iter()
+            .flat_map(|r| &r.delegates)
+            .filter_map(|d| index.get(&d.person).copied());
         let needed = roles
             .iter()
             .flatten()
             .map(|c| c.person)
-            .chain(optional.iter().map(|o| o.0));
+            .chain(optional.iter().map(|o| o.0))
+            .chain(delegates);
         for person in needed {
             if people[person].is_none() {
                 stop.check()?;

@@ -196,6 +196,7 @@ pub fn generate(shape: &ProblemShape, seed: u64) -> SlotProblem {
         top_k: shape.top_k,
         allow_multiple_roles_per_person: false,
         tentative_is_free: false,
+        explain: false,
     }
 }
 
@@ -264,4 +265,27 @@ fn random_range(
         start,
         start + Duration::minutes(rng.random_range(min_minutes..=max_minutes)),
     )
+}
+
+/// The seed every bench workload is generated from.
+pub const BENCH_SEED: u64 = 20_261_122;
+
+/// The named bench workloads: `small`, `medium`, `large` and
+/// `infeasible-medium` (medium with one role's whole pool busy until the
+/// evidence deadline).
+pub fn bench_problem(name: &str) -> Option<SlotProblem> {
+    let shape = match name {
+        "small" => ProblemShape::small(),
+        "medium" | "infeasible-medium" => ProblemShape::medium(),
+        "large" => ProblemShape::large(),
+        _ => return None,
+    };
+    let mut problem = generate(&shape, BENCH_SEED);
+    problem.change_ticket = format!("CHG-BENCH-{}", name.to_uppercase());
+    if name == "infeasible-medium" {
+        let deadline = problem.horizon.start + Duration::days(10);
+        problem.evidence_deadline = Some(deadline);
+        occupy_role_until(&mut problem, 2, deadline);
+    }
+    Some(problem)
 }

@@ -253,6 +253,7 @@ pub fn random_problem(seed: u64) -> SlotProblem {
         top_k: rng.random_range(1..=8),
         allow_multiple_roles_per_person: rng.random_bool(0.2),
         tentative_is_free: rng.random_bool(0.3),
+        explain: rng.random_bool(0.5),
     }
 }
 
@@ -332,5 +333,6 @@ pub fn dst_problem(seed: u64) -> SlotProblem {
         top_k: 100,
         allow_multiple_roles_per_person: false,
         tentative_is_free: false,
+        explain: false,
     }
 }

@@ -95,6 +95,31 @@ fn covered_by_working_hours(
     hours: &[quorum_domain::WorkingHours],
     meeting: &TimeRange,
 ) -> bool {
+    let windows = windows(problem, zone, hours);
+    // Walk forward through windows until the meeting's end is covered.
+    let mut reached = meeting.start;
+    loop {
+        if reached >= meeting.end {
+            return true;
+        }
+        match windows
+            .iter()
+            .filter(|(s, e)| *s <= reached && reached < *e)
+            .map(|(_, e)| *e)
+            .max()
+        {
+            Some(end) => reached = end,
+            None => return false,
+        }
+    }
+}
+
+/// Every working window near the horizon, resolved on the clock.
+fn windows(
+    problem: &SlotProblem,
+    zone: Tz,
+    hours: &[quorum_domain::WorkingHours],
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let mut windows = Vec::new();
     let first = problem.horizon.start.with_timezone(&zone).date_naive() - Duration::days(2);
     let last = problem.horizon.end.with_timezone(&zone).date_naive() + Duration::days(1);
@@ -117,22 +142,7 @@ fn covered_by_working_hours(
         }
         date += Duration::days(1);
     }
-    // Walk forward through windows until the meeting's end is covered.
-    let mut reached = meeting.start;
-    loop {
-        if reached >= meeting.end {
-            return true;
-        }
-        match windows
-            .iter()
-            .filter(|(s, e)| *s <= reached && reached < *e)
-            .map(|(_, e)| *e)
-            .max()
-        {
-            Some(end) => reached = end,
-            None => return false,
-        }
-    }
+    windows
 }
 
 fn clock_first_shows(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
@@ -242,4 +252,117 @@ fn slot(problem: &SlotProblem, meeting: TimeRange, assignments: Vec<(PersonId, b
             optional_attendee_credit_minutes: attendee_credit,
         },
     }
+}
+
+/// A subset of the problem's named constraints, as the explanation names them
+/// (kind and id), for checking conflicts the slow way.
+#[derive(Debug, Clone, Default)]
+pub struct Enabled {
+    pub members: Vec<(quorum_domain::ConstraintKind, String)>,
+}
+
+impl Enabled {
+    pub fn has(&self, kind: quorum_domain::ConstraintKind, id: &str) -> bool {
+        self.members.iter().any(|(k, i)| *k == kind && i == id)
+    }
+}
+
+/// Whether some grid start admits a slot with only `enabled` in force (the
+/// horizon, grid and meeting length always hold).
+pub fn admits_slot_with_only(problem: &SlotProblem, enabled: &Enabled) -> bool {
+    use quorum_domain::ConstraintKind as K;
+    grid_starts(problem).into_iter().any(|start| {
+        let meeting = TimeRange::new(start, start + problem.meeting_duration());
+        if enabled.has(K::NotBefore, "") && problem.not_before.is_some_and(|nb| meeting.start < nb)
+        {
+            return false;
+        }
+        if enabled.has(K::EvidenceDeadline, "")
+            && problem.evidence_deadline.is_some_and(|d| meeting.end > d)
+        {
+            return false;
+        }
+        if problem
+            .freeze_windows
+            .iter()
+            .any(|f| enabled.has(K::FreezeWindow, &f.id) && f.range.overlaps(&meeting))
+        {
+            return false;
+        }
+        if enabled.has(K::ReviewCapacity, "") && !capacity_allows(problem, &meeting) {
+            return false;
+        }
+        let attends = |id: &PersonId| {
+            let Some(person) = problem.person(id) else {
+                return false;
+            };
+            let busy_ok = !enabled.has(K::BusyTime, &id.0)
+                || !person
+                    .busy
+                    .iter()
+                    .filter(|b| b.blocks(problem.tentative_is_free))
+                    .any(|b| b.range.overlaps(&meeting));
+            let hours_ok = !enabled.has(K::WorkingHours, &id.0)
+                || covered_by_working_hours(
+                    problem,
+                    person.time_zone,
+                    &person.working_hours,
+                    &meeting,
+                );
+            busy_ok && hours_ok
+        };
+        let options: Vec<Vec<(PersonId, bool)>> = problem
+            .roles
+            .iter()
+            .filter(|r| enabled.has(K::RoleRequirement, &r.id.0))
+            .map(|r| {
+                r.candidates()
+                    .filter(|(p, _)| attends(p))
+                    .map(|(p, d)| (p.clone(), d))
+                    .collect()
+            })
+            .collect();
+        let mut relaxed = problem.clone();
+        relaxed.allow_multiple_roles_per_person = !enabled.has(K::OnePersonOneRole, "");
+        search(&relaxed, &options, &mut Vec::new())
+    })
+}
+
+/// Every named constraint of the problem, as the explanation would name it.
+pub fn all_constraints(problem: &SlotProblem) -> Enabled {
+    use quorum_domain::ConstraintKind as K;
+    let mut members = Vec::new();
+    for role in &problem.roles {
+        members.push((K::RoleRequirement, role.id.0.clone()));
+    }
+    for person in &problem.people {
+        members.push((K::WorkingHours, person.id.0.clone()));
+        members.push((K::BusyTime, person.id.0.clone()));
+    }
+    for freeze in &problem.freeze_windows {
+        members.push((K::FreezeWindow, freeze.id.clone()));
+    }
+    for kind in [K::ReviewCapacity, K::NotBefore, K::EvidenceDeadline] {
+        members.push((kind, String::new()));
+    }
+    if !problem.allow_multiple_roles_per_person {
+        members.push((K::OnePersonOneRole, String::new()));
+    }
+    Enabled { members }
+}
+
+/// Minutes of the meeting outside `id`'s working hours, rounded up: each
+/// second of the meeting is checked against the windows.
+pub fn minutes_outside_hours(problem: &SlotProblem, id: &PersonId, meeting: &TimeRange) -> i64 {
+    let person = problem.person(id).expect("person");
+    let windows = windows(problem, person.time_zone, &person.working_hours);
+    let mut outside = 0;
+    let mut t = meeting.start;
+    while t < meeting.end {
+        if !windows.iter().any(|(s, e)| *s <= t && t < *e) {
+            outside += 1;
+        }
+        t += Duration::seconds(1);
+    }
+    (outside + 59) / 60
 }

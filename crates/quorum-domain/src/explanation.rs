@@ -1,0 +1,100 @@
+//! Why there is no slot, as data: the outcome, escalation codes a pipeline can
+//! route on, irreducible conflicts of named constraints, the relaxations a
+//! human could approve, and which constraints rejected which grid starts.
+//! Sentences are carried alongside, but the structure is what machines read.
+
+use crate::{PersonId, RoleId, Slot, TimeRange};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Outcome {
+    /// Ranked slots from the problem exactly as given.
+    #[default]
+    Feasible,
+    /// No slot as given; a relaxation a human could approve opens one.
+    NeedsException,
+    /// Not even the relaxations Quorum knows open a slot.
+    Infeasible,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EscalationReason {
+    RolePoolUnavailable,
+    NoCommonWorkingHours,
+    FreezeWindow,
+    ReviewCapacityFull,
+    DeadlineTooEarly,
+    AfterHoursOnly,
+    RolesNeedSamePerson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ConstraintKind {
+    RoleRequirement,
+    WorkingHours,
+    BusyTime,
+    OnePersonOneRole,
+    FreezeWindow,
+    ReviewCapacity,
+    NotBefore,
+    EvidenceDeadline,
+}
+
+/// One named constraint of the request, in the user's terms.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConstraintRef {
+    pub kind: ConstraintKind,
+    /// Role id, person id or freeze window id; empty for request-wide rules.
+    pub id: String,
+    /// "working hours of sec-2 (security reviewer pool, Europe/Berlin)".
+    pub label: String,
+    /// What the constraint forbids (busy, freeze, capacity, outside the
+    /// window) or allows (working hours), clipped to the horizon.
+    pub ranges: Vec<TimeRange>,
+}
+
+/// A set of constraints that on their own admit no slot, while dropping any
+/// one of them leaves a set that does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub constraints: Vec<ConstraintRef>,
+    /// "Because …, and because …, no 60-minute slot exists …".
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RelaxationKind {
+    ConfirmDelegate { role: RoleId, person: PersonId },
+    AfterHours { person: PersonId, minutes: i64 },
+    MoveEvidenceDeadline { minutes: i64 },
+    ExceedReviewCapacity { extra_reviews: u32 },
+    OverrideFreezeWindow { id: String },
+}
+
+/// A change a human could approve and the best slot it would open. It is only
+/// ever proposed: returned slots never rely on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relaxation {
+    pub kind: RelaxationKind,
+    pub best_slot: Slot,
+    pub description: String,
+}
+
+/// A run of consecutive grid starts rejected for the same reasons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedStarts {
+    pub first_start: DateTime<Utc>,
+    pub last_start: DateTime<Utc>,
+    pub reasons: Vec<ConstraintRef>,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Explanation {
+    pub outcome: Outcome,
+    pub escalation_reasons: Vec<EscalationReason>,
+    pub conflicts: Vec<Conflict>,
+    pub more_conflicts_may_exist: bool,
+    pub relaxations: Vec<Relaxation>,
+    pub rejected_starts: Vec<RejectedStarts>,
+}

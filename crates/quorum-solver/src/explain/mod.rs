@@ -1,0 +1,114 @@
+//! Explaining "no": the outcome, irreducible conflicts, approvable
+//! relaxations, escalation codes and (on request) per-start rejections.
+//! Decisions are made on constraint switches (`rules`); `report` words them.
+
+mod conflict;
+mod rejections;
+mod relax;
+mod report;
+mod rules;
+
+use crate::{SolverError, StopSignal, presolve::Presolve, ranking::Costs};
+use quorum_domain::{Conflict, EscalationReason, Explanation, Outcome, Relaxation, RelaxationKind};
+use rules::{Constraint, Rules};
+
+/// The explanation for a search that returned `starts` (grid indices, best first).
+pub fn explain(
+    presolve: &Presolve<'_>,
+    costs: &Costs,
+    starts: &[usize],
+    stop: &dyn StopSignal,
+) -> Result<Explanation, SolverError> {
+    let rules = Rules::new(presolve);
+    let rejected_starts = if presolve.problem.explain {
+        let upto = starts
+            .iter()
+            .max()
+            .map_or(presolve.grid.starts, |last| *last);
+        rejections::rejected_runs(&rules, upto, stop)?
+    } else {
+        Vec::new()
+    };
+    if !starts.is_empty() {
+        return Ok(Explanation {
+            rejected_starts,
+            ..Explanation::default()
+        });
+    }
+    let conflicts = conflict::find(&rules, stop)?;
+    let relaxations = match conflicts.sets.as_slice() {
+        [only] => {
+            let ranked = costs.ranked(0..presolve.grid.starts);
+            relax::relaxations(&rules, costs, only, &ranked, stop)?
+        }
+        _ => Vec::new(),
+    };
+    let outcome = if conflicts.sets.is_empty() {
+        Outcome::Feasible
+    } else if relaxations.is_empty() {
+        Outcome::Infeasible
+    } else {
+        Outcome::NeedsException
+    };
+    Ok(Explanation {
+        outcome,
+        escalation_reasons: escalation_reasons(&conflicts.sets, &relaxations),
+        conflicts: conflicts
+            .sets
+            .iter()
+            .map(|set| {
+                let constraints: Vec<_> =
+                    set.iter().map(|c| report::describe(presolve, *c)).collect();
+                Conflict {
+                    explanation: report::conflict_sentence(presolve.problem, &constraints),
+                    constraints,
+                }
+            })
+            .collect(),
+        more_conflicts_may_exist: conflicts.more_may_exist,
+        relaxations,
+        rejected_starts,
+    })
+}
+
+fn escalation_reasons(
+    conflicts: &[Vec<Constraint>],
+    relaxations: &[Relaxation],
+) -> Vec<EscalationReason> {
+    let mut reasons = Vec::new();
+    for conflict in conflicts {
+        let has = |f: fn(&Constraint) -> bool| conflict.iter().any(f);
+        let before = reasons.len();
+        if has(|c| matches!(c, Constraint::Deadline | Constraint::NotBefore)) {
+            reasons.push(EscalationReason::DeadlineTooEarly);
+        }
+        if has(|c| matches!(c, Constraint::Freeze(_))) {
+            reasons.push(EscalationReason::FreezeWindow);
+        }
+        if has(|c| matches!(c, Constraint::Capacity)) {
+            reasons.push(EscalationReason::ReviewCapacityFull);
+        }
+        if has(|c| matches!(c, Constraint::Busy(_))) {
+            reasons.push(EscalationReason::RolePoolUnavailable);
+        }
+        if has(|c| matches!(c, Constraint::OnePersonOneRole)) {
+            reasons.push(EscalationReason::RolesNeedSamePerson);
+        }
+        let hours = conflict
+            .iter()
+            .filter(|c| matches!(c, Constraint::WorkingHours(_)))
+            .count();
+        if hours >= 2 || (hours == 1 && reasons.len() == before) {
+            reasons.push(EscalationReason::NoCommonWorkingHours);
+        }
+    }
+    if relaxations
+        .iter()
+        .any(|r| matches!(r.kind, RelaxationKind::AfterHours { .. }))
+    {
+        reasons.push(EscalationReason::AfterHoursOnly);
+    }
+    reasons.sort_unstable();
+    reasons.dedup();
+    reasons
+}

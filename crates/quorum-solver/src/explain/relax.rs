@@ -1,0 +1,237 @@
+//! Relaxations: single changes a human could approve that would open a slot,
+//! each with the best slot it opens. Only members of the conflict can help (a
+//! change outside it leaves the conflict standing), so only they are tried;
+//! with two disjoint conflicts no single change helps and none is offered.
+
+use super::{
+    report,
+    rules::{Constraint, Enforced, ExtraCandidate, Rules},
+};
+use crate::{
+    SolverError, StopSignal, matching::StartRoles, presolve::RoleCandidate, ranking::Costs, slot,
+};
+use quorum_domain::{Relaxation, RelaxationKind, TimeRange};
+
+pub fn relaxations(
+    rules: &Rules<'_>,
+    costs: &Costs,
+    conflict: &[Constraint],
+    ranked: &[usize],
+    stop: &dyn StopSignal,
+) -> Result<Vec<Relaxation>, SolverError> {
+    let all = Enforced::all(rules.presolve);
+    let mut found = Vec::new();
+    for &constraint in conflict {
+        stop.check()?;
+        let enforced = all.without(constraint);
+        let opened: Vec<(RelaxationKind, usize, ExtraCandidate)> = match constraint {
+            Constraint::Deadline => deadline(rules, &enforced).into_iter().collect(),
+            Constraint::Freeze(f) => rules
+                .admitted(&enforced, None, ranked.iter().copied())
+                .next()
+                .map(|s| {
+                    (
+                        RelaxationKind::OverrideFreezeWindow {
+                            id: rules.presolve.problem.freeze_windows[f].id.clone(),
+                        },
+                        s,
+                        None,
+                    )
+                })
+                .into_iter()
+                .collect(),
+            Constraint::Capacity => rules
+                .admitted(&enforced, None, ranked.iter().copied())
+                .next()
+                .map(|s| {
+                    (
+                        RelaxationKind::ExceedReviewCapacity {
+                            extra_reviews: extra_reviews(rules, s),
+                        },
+                        s,
+                        None,
+                    )
+                })
+                .into_iter()
+                .collect(),
+            Constraint::WorkingHours(p) => after_hours(rules, &enforced, p, ranked)
+                .into_iter()
+                .collect(),
+            Constraint::Role(r) => delegates(rules, &all, r, ranked),
+            Constraint::Busy(_) | Constraint::OnePersonOneRole | Constraint::NotBefore => {
+                Vec::new()
+            }
+        };
+        for (kind, start, extra) in opened {
+            let enforced = if matches!(kind, RelaxationKind::ConfirmDelegate { .. }) {
+                all.clone()
+            } else {
+                enforced.clone()
+            };
+            let roles = StartRoles::new(rules.options_at(&enforced, extra, start));
+            let best_slot = slot::build(rules.presolve, costs, start, &roles)?;
+            let description =
+                report::relaxation_sentence(&kind, rules.presolve.problem, &best_slot.range);
+            found.push(Relaxation {
+                kind,
+                best_slot,
+                description,
+            });
+        }
+    }
+    found.sort_by_key(|r| {
+        (
+            tier(&r.kind),
+            size(&r.kind),
+            r.best_slot.score.cost,
+            r.best_slot.range.start,
+        )
+    });
+    Ok(found)
+}
+
+/// Least to most serious: confirming authority bends no rule; after-hours and
+/// a later deadline bend a person's or the release's plan; extra capacity and
+/// freeze overrides bend production safety rules.
+fn tier(kind: &RelaxationKind) -> u8 {
+    match kind {
+        RelaxationKind::ConfirmDelegate { .. } => 0,
+        RelaxationKind::AfterHours { .. } => 1,
+        RelaxationKind::MoveEvidenceDeadline { .. } => 2,
+        RelaxationKind::ExceedReviewCapacity { .. } => 3,
+        RelaxationKind::OverrideFreezeWindow { .. } => 4,
+    }
+}
+
+fn size(kind: &RelaxationKind) -> i64 {
+    match kind {
+        RelaxationKind::AfterHours { minutes, .. }
+        | RelaxationKind::MoveEvidenceDeadline { minutes } => *minutes,
+        RelaxationKind::ExceedReviewCapacity { extra_reviews } => i64::from(*extra_reviews),
+        RelaxationKind::ConfirmDelegate { .. } | RelaxationKind::OverrideFreezeWindow { .. } => 0,
+    }
+}
+
+/// The smallest move of the deadline that opens a slot: the first start in
+/// time order without it, and how far past the deadline that meeting ends.
+fn deadline(
+    rules: &Rules<'_>,
+    enforced: &Enforced,
+) -> Option<(RelaxationKind, usize, ExtraCandidate)> {
+    let problem = rules.presolve.problem;
+    let due = problem.evidence_deadline?;
+    let start = rules
+        .admitted(enforced, None, 0..rules.grid().starts)
+        .next()?;
+    let end = rules.grid().meeting_range(start).end;
+    let minutes = ((end - due).num_seconds() + 59).div_euclid(60).max(1);
+    Some((
+        RelaxationKind::MoveEvidenceDeadline { minutes },
+        start,
+        None,
+    ))
+}
+
+/// The booked reviews overlapping the slot's busiest instant, beyond capacity.
+fn extra_reviews(rules: &Rules<'_>, start: usize) -> u32 {
+    let Some(capacity) = &rules.presolve.problem.review_capacity else {
+        return 0;
+    };
+    let meeting = rules.grid().meeting_range(start);
+    let mut instants = vec![meeting.start];
+    instants.extend(
+        capacity
+            .booked
+            .iter()
+            .map(|b| b.range.start)
+            .filter(|t| meeting.contains(*t)),
+    );
+    let busiest = instants
+        .iter()
+        .map(|t| {
+            capacity
+                .booked
+                .iter()
+                .filter(|b| b.range.contains(*t))
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    u32::try_from(busiest + 1)
+        .unwrap_or(u32::MAX)
+        .saturating_sub(capacity.max_concurrent)
+}
+
+/// The slot needing the fewest minutes outside `person`'s hours (then the
+/// best ranked), with their hours waived.
+fn after_hours(
+    rules: &Rules<'_>,
+    enforced: &Enforced,
+    person: usize,
+    ranked: &[usize],
+) -> Option<(RelaxationKind, usize, ExtraCandidate)> {
+    let problem = rules.presolve.problem;
+    let who = &problem.people[person];
+    let working = who.working_intervals(problem.horizon);
+    let outside = |start: usize| minutes_outside(&rules.grid().meeting_range(start), &working);
+    let (minutes, start) = rules
+        .admitted(enforced, None, ranked.iter().copied())
+        .enumerate()
+        .map(|(rank, s)| (outside(s), rank, s))
+        .min()
+        .map(|(m, _, s)| (m, s))?;
+    Some((
+        RelaxationKind::AfterHours {
+            person: who.id.clone(),
+            minutes,
+        },
+        start,
+        None,
+    ))
+}
+
+fn minutes_outside(meeting: &TimeRange, working: &[TimeRange]) -> i64 {
+    let inside: i64 = working
+        .iter()
+        .map(|w| {
+            (meeting.end.min(w.end) - meeting.start.max(w.start))
+                .num_seconds()
+                .max(0)
+        })
+        .sum();
+    ((meeting.duration().num_seconds() - inside) + 59).div_euclid(60)
+}
+
+/// For each unconfirmed delegate of role `r`, the best slot if confirmed.
+fn delegates(
+    rules: &Rules<'_>,
+    all: &Enforced,
+    r: usize,
+    ranked: &[usize],
+) -> Vec<(RelaxationKind, usize, ExtraCandidate)> {
+    let problem = rules.presolve.problem;
+    let role = &problem.roles[r];
+    role.delegates
+        .iter()
+        .filter(|d| !d.authority_confirmed && !role.pool.contains(&d.person))
+        .filter_map(|d| {
+            let person = problem.people.iter().position(|p| p.id == d.person)?;
+            let extra = Some((
+                r,
+                RoleCandidate {
+                    person,
+                    via_delegate: true,
+                },
+            ));
+            let start = rules.admitted(all, extra, ranked.iter().copied()).next()?;
+            Some((
+                RelaxationKind::ConfirmDelegate {
+                    role: role.id.clone(),
+                    person: d.person.clone(),
+                },
+                start,
+                extra,
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,239 @@
+//! The problem's constraints as switches, and feasibility with any subset of
+//! them in force, built from presolve's per-rule sets so each check costs a
+//! few bitset operations plus a matching per surviving start.
+
+use crate::{grid::Grid, matching::StartRoles, presolve::Presolve, presolve::RoleCandidate};
+use fixedbitset::FixedBitSet;
+
+/// One constraint of the problem, by index into the problem's lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Constraint {
+    Role(usize),
+    WorkingHours(usize),
+    Busy(usize),
+    OnePersonOneRole,
+    Freeze(usize),
+    Capacity,
+    NotBefore,
+    Deadline,
+}
+
+/// Which constraints are in force. Constraints the problem does not have
+/// (no deadline, no capacity) are switched on and cost nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enforced {
+    roles: Vec<bool>,
+    working: Vec<bool>,
+    busy: Vec<bool>,
+    freezes: Vec<bool>,
+    one_person_one_role: bool,
+    capacity: bool,
+    not_before: bool,
+    deadline: bool,
+}
+
+impl Enforced {
+    pub fn all(presolve: &Presolve<'_>) -> Self {
+        let problem = presolve.problem;
+        Self {
+            roles: vec![true; problem.roles.len()],
+            working: vec![true; problem.people.len()],
+            busy: vec![true; problem.people.len()],
+            freezes: vec![true; problem.freeze_windows.len()],
+            one_person_one_role: !problem.allow_multiple_roles_per_person,
+            capacity: true,
+            not_before: true,
+            deadline: true,
+        }
+    }
+
+    fn switch(&mut self, constraint: Constraint) -> Option<&mut bool> {
+        match constraint {
+            Constraint::Role(r) => self.roles.get_mut(r),
+            Constraint::WorkingHours(p) => self.working.get_mut(p),
+            Constraint::Busy(p) => self.busy.get_mut(p),
+            Constraint::Freeze(f) => self.freezes.get_mut(f),
+            Constraint::OnePersonOneRole => Some(&mut self.one_person_one_role),
+            Constraint::Capacity => Some(&mut self.capacity),
+            Constraint::NotBefore => Some(&mut self.not_before),
+            Constraint::Deadline => Some(&mut self.deadline),
+        }
+    }
+
+    pub fn contains(&self, constraint: Constraint) -> bool {
+        self.clone().switch(constraint).is_some_and(|on| *on)
+    }
+
+    pub fn set(&mut self, constraint: Constraint, on: bool) {
+        if let Some(switch) = self.switch(constraint) {
+            *switch = on;
+        }
+    }
+
+    pub fn without(&self, constraint: Constraint) -> Self {
+        let mut less = self.clone();
+        less.set(constraint, false);
+        less
+    }
+}
+
+/// An extra candidate for one role (a delegate a human might confirm).
+pub type ExtraCandidate = Option<(usize, RoleCandidate)>;
+
+pub struct Rules<'a> {
+    pub presolve: &'a Presolve<'a>,
+    /// Per freeze window, the starts clear of it.
+    freeze_ok: Vec<FixedBitSet>,
+    /// Every constraint that can matter, in the order the deletion filter
+    /// tries to drop them: the least telling first, so what remains reads as
+    /// a story about roles, hours and the deadline.
+    pub universe: Vec<Constraint>,
+}
+
+impl<'a> Rules<'a> {
+    pub fn new(presolve: &'a Presolve<'a>) -> Self {
+        let problem = presolve.problem;
+        let grid = &presolve.grid;
+        let freeze_ok = problem
+            .freeze_windows
+            .iter()
+            .map(|f| grid.starts_clear_of(&[f.range]))
+            .collect();
+        let mut people: Vec<usize> = presolve.roles.iter().flatten().map(|c| c.person).collect();
+        people.sort_unstable();
+        people.dedup();
+        let mut universe: Vec<Constraint> = people.iter().map(|&p| Constraint::Busy(p)).collect();
+        universe.extend(people.iter().map(|&p| Constraint::WorkingHours(p)));
+        universe.extend((0..problem.freeze_windows.len()).map(Constraint::Freeze));
+        if problem.review_capacity.is_some() {
+            universe.push(Constraint::Capacity);
+        }
+        if !problem.allow_multiple_roles_per_person {
+            universe.push(Constraint::OnePersonOneRole);
+        }
+        universe.extend((0..problem.roles.len()).map(Constraint::Role));
+        if problem.not_before.is_some() {
+            universe.push(Constraint::NotBefore);
+        }
+        if problem.evidence_deadline.is_some() {
+            universe.push(Constraint::Deadline);
+        }
+        Self {
+            presolve,
+            freeze_ok,
+            universe,
+        }
+    }
+
+    pub fn grid(&self) -> &Grid {
+        &self.presolve.grid
+    }
+
+    pub fn freeze_ok(&self, freeze: usize) -> &FixedBitSet {
+        &self.freeze_ok[freeze]
+    }
+
+    /// Starts the enforced request-wide rules allow.
+    pub fn allowed_starts(&self, enforced: &Enforced) -> FixedBitSet {
+        let p = self.presolve;
+        let mut allowed = self.grid().full_set();
+        let mut narrow = |on: bool, set: &FixedBitSet| {
+            if on {
+                allowed.intersect_with(set);
+            }
+        };
+        narrow(enforced.not_before, &p.not_before_ok);
+        narrow(enforced.deadline, &p.deadline_ok);
+        narrow(enforced.capacity, &p.capacity_ok);
+        for (f, ok) in self.freeze_ok.iter().enumerate() {
+            narrow(enforced.freezes[f], ok);
+        }
+        allowed
+    }
+
+    /// Whether `person` can attend at `start` under the enforced rules.
+    pub fn can_attend(&self, enforced: &Enforced, person: usize, start: usize) -> bool {
+        let Some(Some(a)) = self.presolve.people.get(person) else {
+            return false;
+        };
+        (!enforced.working[person] || a.working.contains(start))
+            && (!enforced.busy[person] || a.free.contains(start))
+    }
+
+    /// The enforced roles' options at `start`, with an extra candidate if given.
+    pub fn options_at(
+        &self,
+        enforced: &Enforced,
+        extra: ExtraCandidate,
+        start: usize,
+    ) -> Vec<Vec<RoleCandidate>> {
+        self.presolve
+            .roles
+            .iter()
+            .enumerate()
+            .filter(|(r, _)| enforced.roles[*r])
+            .map(|(r, candidates)| {
+                let listed = candidates.iter().copied();
+                let extra = extra.filter(|(er, _)| *er == r).map(|(_, c)| c);
+                listed
+                    .chain(extra)
+                    .filter(|c| self.can_attend(enforced, c.person, start))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Whether the enforced rules admit a slot at `start`.
+    pub fn admits(&self, enforced: &Enforced, extra: ExtraCandidate, start: usize) -> bool {
+        StartRoles::new(self.options_at(enforced, extra, start))
+            .fillable(!enforced.one_person_one_role)
+    }
+
+    /// The starts a candidate of every enforced role can attend (as a set).
+    fn covered_starts(&self, enforced: &Enforced, extra: ExtraCandidate) -> FixedBitSet {
+        let grid = self.grid();
+        let mut covered = self.allowed_starts(enforced);
+        for (r, candidates) in self.presolve.roles.iter().enumerate() {
+            if !enforced.roles[r] {
+                continue;
+            }
+            let mut any = grid.empty_set();
+            let extra = extra.filter(|(er, _)| *er == r).map(|(_, c)| c);
+            for c in candidates.iter().copied().chain(extra) {
+                let Some(Some(a)) = self.presolve.people.get(c.person) else {
+                    continue;
+                };
+                let mut can = if enforced.working[c.person] {
+                    a.working.clone()
+                } else {
+                    grid.full_set()
+                };
+                if enforced.busy[c.person] {
+                    can.intersect_with(&a.free);
+                }
+                any.union_with(&can);
+            }
+            covered.intersect_with(&any);
+        }
+        covered
+    }
+
+    /// Every start the enforced rules admit, in `order`.
+    pub fn admitted<'s>(
+        &'s self,
+        enforced: &'s Enforced,
+        extra: ExtraCandidate,
+        order: impl IntoIterator<Item = usize> + 's,
+    ) -> impl Iterator<Item = usize> + 's {
+        let covered = self.covered_starts(enforced, extra);
+        order
+            .into_iter()
+            .filter(move |s| covered.contains(*s))
+            .filter(move |&s| self.admits(enforced, extra, s))
+    }
+
+    pub fn feasible(&self, enforced: &Enforced) -> bool {
+        let covered = self.covered_starts(enforced, None);
+        covered.ones().any(|s| self.admits(enforced, None, s))
+    }
+}

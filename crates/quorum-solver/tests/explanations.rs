@@ -1,0 +1,208 @@
+//! Explanations checked against brute force: conflicts are irreducible and
+//! disjoint, every relaxation really opens the slot it promises (and is the
+//! smallest of its kind), outcomes agree with the slots, and rejected starts
+//! are exactly the infeasible ones.
+
+mod support;
+
+use proptest::prelude::*;
+use quorum_domain::{
+    ConstraintKind, Outcome, ProblemLimits, RelaxationKind, SlotProblem, SlotSearch,
+};
+use quorum_solver::{Engine, NeverStop, find_slots};
+use support::random::random_problem;
+use support::reference::{
+    Enabled, admits_slot_with_only, all_constraints, minutes_outside_hours, reference_slots,
+};
+
+fn search(problem: &SlotProblem) -> SlotSearch {
+    let valid = problem
+        .clone()
+        .validate(&ProblemLimits::default())
+        .expect("valid");
+    find_slots(&valid, Engine::Enumerate, &NeverStop).expect("solves")
+}
+
+fn check_conflicts(problem: &SlotProblem, found: &SlotSearch) -> Result<(), TestCaseError> {
+    let mut used: Vec<(ConstraintKind, String)> = Vec::new();
+    for conflict in &found.explanation.conflicts {
+        let members: Vec<_> = conflict
+            .constraints
+            .iter()
+            .map(|c| (c.kind, c.id.clone()))
+            .collect();
+        let enabled = Enabled {
+            members: members.clone(),
+        };
+        prop_assert!(
+            !admits_slot_with_only(problem, &enabled),
+            "conflict admits a slot: {}",
+            conflict.explanation
+        );
+        for (i, member) in members.iter().enumerate() {
+            let mut less = members.clone();
+            less.remove(i);
+            prop_assert!(
+                admits_slot_with_only(problem, &Enabled { members: less }),
+                "dropping {member:?} still admits no slot: {}",
+                conflict.explanation
+            );
+            prop_assert!(!used.contains(member), "conflicts share {member:?}");
+        }
+        used.extend(members);
+    }
+    if !found.explanation.more_conflicts_may_exist && !found.explanation.conflicts.is_empty() {
+        let rest = Enabled {
+            members: all_constraints(problem)
+                .members
+                .into_iter()
+                .filter(|m| !used.contains(m))
+                .collect(),
+        };
+        prop_assert!(
+            admits_slot_with_only(problem, &rest),
+            "another disjoint conflict was missed"
+        );
+    }
+    Ok(())
+}
+
+fn check_relaxations(problem: &SlotProblem, found: &SlotSearch) -> Result<(), TestCaseError> {
+    for relaxation in &found.explanation.relaxations {
+        let promised = &relaxation.best_slot;
+        let mut relaxed = problem.clone();
+        relaxed.top_k = 1_000;
+        match &relaxation.kind {
+            RelaxationKind::ConfirmDelegate { role, person } => {
+                let role = relaxed
+                    .roles
+                    .iter_mut()
+                    .find(|r| &r.id == role)
+                    .expect("role");
+                role.delegates
+                    .iter_mut()
+                    .filter(|d| &d.person == person)
+                    .for_each(|d| d.authority_confirmed = true);
+                let best = reference_slots(&relaxed);
+                prop_assert_eq!(best.first().map(|s| s.range), Some(promised.range));
+            }
+            RelaxationKind::MoveEvidenceDeadline { minutes } => {
+                let due = problem.evidence_deadline.expect("a deadline");
+                relaxed.evidence_deadline = Some(due + chrono::Duration::minutes(*minutes));
+                let best = reference_slots(&relaxed);
+                prop_assert_eq!(best.first().map(|s| s.range), Some(promised.range));
+                relaxed.evidence_deadline = Some(due + chrono::Duration::minutes(minutes - 1));
+                prop_assert!(
+                    reference_slots(&relaxed).is_empty(),
+                    "a smaller move would do"
+                );
+            }
+            RelaxationKind::ExceedReviewCapacity { extra_reviews } => {
+                let capacity = relaxed.review_capacity.as_mut().expect("capacity");
+                capacity.max_concurrent += extra_reviews;
+                let best = reference_slots(&relaxed);
+                prop_assert!(
+                    best.iter().any(|s| s.range == promised.range),
+                    "promised slot not opened"
+                );
+                prop_assert_eq!(best.first().map(|s| s.range), Some(promised.range));
+            }
+            RelaxationKind::OverrideFreezeWindow { id } => {
+                relaxed.freeze_windows.retain(|f| &f.id != id);
+                let best = reference_slots(&relaxed);
+                prop_assert_eq!(best.first().map(|s| s.range), Some(promised.range));
+            }
+            RelaxationKind::AfterHours { person, minutes } => {
+                let who = relaxed
+                    .people
+                    .iter_mut()
+                    .find(|p| &p.id == person)
+                    .expect("person");
+                who.working_hours = all_week();
+                let opened = reference_slots(&relaxed);
+                prop_assert!(
+                    opened.iter().any(|s| s.range == promised.range),
+                    "promised slot not opened"
+                );
+                prop_assert_eq!(
+                    minutes_outside_hours(problem, person, &promised.range),
+                    *minutes
+                );
+                let fewest = opened
+                    .iter()
+                    .map(|s| minutes_outside_hours(problem, person, &s.range))
+                    .min();
+                prop_assert_eq!(
+                    fewest,
+                    Some(*minutes),
+                    "another slot needs fewer minutes after hours"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn all_week() -> Vec<quorum_domain::WorkingHours> {
+    use chrono::Weekday::*;
+    [Mon, Tue, Wed, Thu, Fri, Sat, Sun]
+        .into_iter()
+        .map(|weekday| quorum_domain::WorkingHours {
+            weekday,
+            start: quorum_domain::LocalTime::MIDNIGHT,
+            end: quorum_domain::LocalTime::END_OF_DAY,
+        })
+        .collect()
+}
+
+fn check_rejections(problem: &SlotProblem, found: &SlotSearch) -> Result<(), TestCaseError> {
+    if !problem.explain {
+        prop_assert!(found.explanation.rejected_starts.is_empty());
+        return Ok(());
+    }
+    let mut everything = problem.clone();
+    everything.top_k = usize::MAX;
+    let feasible: Vec<_> = reference_slots(&everything)
+        .into_iter()
+        .map(|s| s.range.start)
+        .collect();
+    let upto = found.slots.iter().map(|s| s.range.start).max();
+    for start in support::reference::grid_starts(problem) {
+        if upto.is_some_and(|last| start >= last) {
+            break;
+        }
+        let runs = found
+            .explanation
+            .rejected_starts
+            .iter()
+            .filter(|r| r.first_start <= start && start <= r.last_start)
+            .count();
+        let expected = usize::from(!feasible.contains(&start));
+        prop_assert_eq!(runs, expected, "start {} is in {} runs", start, runs);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn prop_explanations_agree_with_brute_force(seed in any::<u64>()) {
+        let mut problem = random_problem(seed);
+        // Tighten half the problems so that many have no slot.
+        if seed % 2 == 0 {
+            problem.meeting_minutes = problem.meeting_minutes.saturating_mul(2).min(600);
+        }
+        let found = search(&problem);
+        let outcome = found.explanation.outcome;
+        prop_assert_eq!(found.slots.is_empty(), outcome != Outcome::Feasible);
+        prop_assert_eq!(outcome == Outcome::NeedsException, !found.explanation.relaxations.is_empty());
+        if found.slots.is_empty() {
+            prop_assert!(!found.explanation.conflicts.is_empty());
+            prop_assert!(!found.explanation.escalation_reasons.is_empty());
+        }
+        check_conflicts(&problem, &found)?;
+        check_relaxations(&problem, &found)?;
+        check_rejections(&problem, &found)?;
+    }
+}
