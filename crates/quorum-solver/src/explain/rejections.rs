@@ -88,7 +88,19 @@ fn reasons(rules: &Rules<'_>, all: &Enforced, start: usize) -> Option<Vec<Constr
     if found.is_empty() && !rules.admits(all, None, start) {
         found.push(Constraint::OnePersonOneRole);
     }
-    found.sort_unstable();
+    // Request-wide rules first: they explain a start on their own.
+    found.sort_unstable_by_key(|c| {
+        (
+            !matches!(
+                c,
+                Constraint::NotBefore
+                    | Constraint::Deadline
+                    | Constraint::Freeze(_)
+                    | Constraint::Capacity
+            ),
+            *c,
+        )
+    });
     found.dedup();
     (!found.is_empty()).then_some(found)
 }

@@ -120,6 +120,13 @@ fn deadline(
 ) -> Option<(RelaxationKind, usize, ExtraCandidate)> {
     let problem = rules.presolve.problem;
     let due = problem.evidence_deadline?;
+    // A deadline that leaves no room after not-before is a plan that
+    // contradicts itself: it needs re-planning, not an approved exception.
+    let earliest_end =
+        problem.not_before.unwrap_or(problem.horizon.start) + problem.meeting_duration();
+    if due < earliest_end {
+        return None;
+    }
     let start = rules
         .admitted(enforced, None, 0..rules.grid().starts)
         .next()?;

@@ -100,7 +100,7 @@ pub fn describe(presolve: &Presolve<'_>, constraint: Constraint) -> ConstraintRe
         Constraint::OnePersonOneRole => (
             ConstraintKind::OnePersonOneRole,
             String::new(),
-            "one person fills at most one role".to_owned(),
+            "one-person-one-role rule".to_owned(),
             Vec::new(),
         ),
         Constraint::Freeze(f) => {
@@ -137,7 +137,7 @@ pub fn describe(presolve: &Presolve<'_>, constraint: Constraint) -> ConstraintRe
             (
                 ConstraintKind::NotBefore,
                 String::new(),
-                format!("not before {}", when(at)),
+                format!("not-before time {}", when(at)),
                 clip(vec![TimeRange::new(horizon.start, at)]),
             )
         }

@@ -1,0 +1,158 @@
+//! One infeasible request per escalation reason in `fixtures/explain/`, each
+//! with the explanation a person reads stored beside it and compared exactly,
+//! so wording changes show in review. Set QUORUM_BLESS=1 to rewrite them.
+
+mod common;
+
+use common::{TestServer, fixture, fixture_path};
+use quorum::{cli::find_slots::render_table, pb, server::ServerConfig, slot_finder::solve_request};
+use quorum_domain::ProblemLimits;
+use quorum_solver::NeverStop;
+
+const CASES: [(&str, pb::EscalationReason, pb::Outcome); 7] = [
+    (
+        "role-pool-unavailable",
+        pb::EscalationReason::RolePoolUnavailable,
+        pb::Outcome::NeedsException,
+    ),
+    (
+        "no-common-working-hours",
+        pb::EscalationReason::NoCommonWorkingHours,
+        pb::Outcome::NeedsException,
+    ),
+    (
+        "freeze-window",
+        pb::EscalationReason::FreezeWindow,
+        pb::Outcome::NeedsException,
+    ),
+    (
+        "review-capacity-full",
+        pb::EscalationReason::ReviewCapacityFull,
+        pb::Outcome::NeedsException,
+    ),
+    (
+        "deadline-too-early",
+        pb::EscalationReason::DeadlineTooEarly,
+        pb::Outcome::Infeasible,
+    ),
+    (
+        "after-hours-only",
+        pb::EscalationReason::AfterHoursOnly,
+        pb::Outcome::NeedsException,
+    ),
+    (
+        "roles-need-same-person",
+        pb::EscalationReason::RolesNeedSamePerson,
+        pb::Outcome::Infeasible,
+    ),
+];
+
+#[test]
+fn each_reason_code_has_an_infeasible_fixture_with_exact_text() {
+    let bless = std::env::var_os("QUORUM_BLESS").is_some();
+    for (name, reason, outcome) in CASES {
+        let request = fixture(&format!("explain/{name}.json"));
+        let response =
+            solve_request(request.clone(), &ProblemLimits::default(), &NeverStop).expect("solves");
+        assert!(response.slots.is_empty(), "{name} has slots");
+        assert_eq!(response.outcome, outcome as i32, "{name}");
+        assert!(
+            response.escalation_reasons.contains(&(reason as i32)),
+            "{name}: {:?}",
+            response.escalation_reasons
+        );
+        assert!(
+            response.relaxations.iter().all(|r| r.requires_approval),
+            "{name}"
+        );
+        let text = render_table(&request, &response, chrono_tz::UTC);
+        let path = fixture_path(&format!("explain/{name}.expected.txt"));
+        if bless {
+            std::fs::write(&path, &text).expect("writable");
+        } else {
+            let expected = std::fs::read_to_string(&path).expect("expected text exists");
+            assert!(text == expected, "{name} explanation changed:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn unconfirmed_delegate_is_suggested_but_never_used() {
+    let response = solve_request(
+        fixture("identity-cutover-infeasible.json"),
+        &ProblemLimits::default(),
+        &NeverStop,
+    )
+    .expect("solves");
+    assert!(response.slots.is_empty());
+    assert_eq!(response.outcome, pb::Outcome::NeedsException as i32);
+    let delegate = &response.relaxations[0];
+    assert_eq!(delegate.kind, pb::RelaxationKind::ConfirmDelegate as i32);
+    assert_eq!(delegate.person_id, "dbm-hal");
+    let slot = delegate.best_slot.as_ref().expect("best slot");
+    let filled = slot
+        .assignments
+        .iter()
+        .find(|a| a.role_id == "db-migration-owner")
+        .expect("role filled");
+    assert_eq!(filled.person_id, "dbm-hal");
+    assert!(filled.via_delegate);
+}
+
+#[test]
+fn confirmed_delegate_fills_the_role_and_the_slot_says_so() {
+    let mut request = fixture("identity-cutover-infeasible.json");
+    request.roles[3].delegates[0].authority_confirmed = true;
+    let response = solve_request(request, &ProblemLimits::default(), &NeverStop).expect("solves");
+    assert_eq!(response.outcome, pb::Outcome::Feasible as i32);
+    let filled = response.slots[0]
+        .assignments
+        .iter()
+        .find(|a| a.role_id == "db-migration-owner")
+        .expect("filled");
+    assert_eq!(
+        (filled.person_id.as_str(), filled.via_delegate),
+        ("dbm-hal", true)
+    );
+}
+
+#[tokio::test]
+async fn explain_over_the_wire_lists_rejected_starts_as_ranges() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let mut client = pb::slot_finder_client::SlotFinderClient::new(server.channel().await);
+    let mut request = fixture("identity-cutover.json");
+    request.explain = true;
+    let response = client
+        .find_slots(request)
+        .await
+        .expect("solves")
+        .into_inner();
+    assert_eq!(response.outcome, pb::Outcome::Feasible as i32);
+    assert!(!response.rejected_starts.is_empty());
+    // Runs, not one line per bucket: far fewer runs than rejected starts.
+    assert!(
+        response.rejected_starts.len() * 4 < response.grid.expect("grid").bucket_count as usize
+    );
+    let first = &response.rejected_starts[0];
+    assert!(
+        first
+            .reasons
+            .iter()
+            .any(|r| r.kind == pb::ConstraintKind::NotBefore as i32)
+    );
+    assert!(
+        first
+            .explanation
+            .starts_with("Starts Mon 2026-11-30 00:00 UTC to "),
+        "{}",
+        first.explanation
+    );
+    assert!(
+        first
+            .explanation
+            .contains("the not-before time Mon 2026-11-30 08:00 UTC"),
+        "{}",
+        first.explanation
+    );
+    server.stop().await;
+}
