@@ -66,6 +66,12 @@ fn sizes(c: &mut Criterion) {
             b.iter(|| availability_scan(black_box(&problem)))
         });
     }
+    let infeasible = load("infeasible-medium");
+    group.bench_function(BenchmarkId::new("explain", "infeasible-medium"), |b| {
+        b.iter(|| {
+            find_slots(black_box(&infeasible), Engine::Enumerate, &NeverStop).expect("explains")
+        })
+    });
     let small = load("small");
     group.bench_function(BenchmarkId::new("integer_program", "small"), |b| {
         b.iter(|| {

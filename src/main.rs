@@ -4,6 +4,7 @@
 
 use clap::{Parser, Subcommand};
 use quorum::cli::find_slots::{self, FindSlotsArgs};
+use quorum::cli::load::{self, LoadArgs};
 use quorum::server::{ServerConfig, serve};
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ enum Command {
     Serve(ServeArgs),
     /// Solve a FindSlotsRequest JSON file and print the ranked slots.
     FindSlots(FindSlotsArgs),
+    /// Load a running server with one request file and report throughput and latency.
+    Load(LoadArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -130,6 +133,16 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::Load(args) => match load::run(&args).await {
+            Ok(report) => {
+                print!("{}", report.render());
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        },
         Command::FindSlots(args) => match find_slots::run(&args).await {
             Ok(output) => {
                 print!("{output}");

@@ -253,3 +253,21 @@ async fn client_deadline_stops_the_solve_and_the_server_stays_up() {
     client.find_slots(next).await.expect("still serving");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn load_tool_reports_throughput_and_latency() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let args = quorum::cli::load::LoadArgs {
+        file: common::fixture_path("back-to-back-busy.json"),
+        server: server.url(),
+        concurrency: 4,
+        duration: 30.0,
+        requests: Some(40),
+        rate: None,
+    };
+    let report = quorum::cli::load::run(&args).await.expect("load runs");
+    assert_eq!((report.ok, report.failed), (40, 0));
+    assert_eq!(report.latency.len(), 40);
+    assert!(report.render().contains("p99"));
+    server.stop().await;
+}
