@@ -7,8 +7,7 @@ use quorum_domain::ProblemLimits;
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
+use tonic::transport::{Server, server::TcpIncoming};
 
 /// Everything an operator can tune; `Default` is the embedded configuration.
 #[derive(Debug, Clone)]
@@ -74,7 +73,12 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(slot_finder)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        // Without TCP_NODELAY a request larger than one segment waits out the
+        // peer's delayed ACK: about 40 ms added to every medium-sized call.
+        .serve_with_incoming_shutdown(
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            shutdown,
+        )
         .await?;
     tracing::info!("quorum stopped");
     Ok(())

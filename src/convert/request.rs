@@ -16,6 +16,37 @@ use quorum_domain::{
 };
 use quorum_solver::Engine;
 
+/// A field's path in the request, formatted only when a violation names it:
+/// most fields are fine, and formatting every path cost more than the solve.
+#[derive(Clone, Copy)]
+enum FieldPath<'a> {
+    Root(&'static str),
+    Item(&'static str, usize),
+    Field(&'a FieldPath<'a>, &'static str),
+    FieldItem(&'a FieldPath<'a>, &'static str, usize),
+}
+
+impl<'a> FieldPath<'a> {
+    fn field(&'a self, name: &'static str) -> FieldPath<'a> {
+        FieldPath::Field(self, name)
+    }
+
+    fn item(&'a self, name: &'static str, index: usize) -> FieldPath<'a> {
+        FieldPath::FieldItem(self, name, index)
+    }
+}
+
+impl std::fmt::Display for FieldPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Root(name) => f.write_str(name),
+            Self::Item(name, i) => write!(f, "{name}[{i}]"),
+            Self::Field(parent, name) => write!(f, "{parent}.{name}"),
+            Self::FieldItem(parent, name, i) => write!(f, "{parent}.{name}[{i}]"),
+        }
+    }
+}
+
 /// Collects parse problems; placeholders stand in for the bad values so the
 /// rest of the request can still be read and every problem reported at once.
 #[derive(Default)]
@@ -24,12 +55,12 @@ struct Parser {
 }
 
 impl Parser {
-    fn violation(&mut self, field: impl Into<String>, description: impl Into<String>) {
+    fn violation(&mut self, field: &FieldPath<'_>, description: impl Into<String>) {
         self.violations
-            .push(FieldViolation::new(field, description));
+            .push(FieldViolation::new(field.to_string(), description));
     }
 
-    fn instant(&mut self, ts: Option<&Timestamp>, path: &str) -> DateTime<Utc> {
+    fn instant(&mut self, ts: Option<&Timestamp>, path: &FieldPath<'_>) -> DateTime<Utc> {
         match ts.map(|t| (t, from_timestamp(t))) {
             Some((_, Some(t))) => t,
             Some((raw, None)) => {
@@ -46,7 +77,11 @@ impl Parser {
         }
     }
 
-    fn optional_instant(&mut self, ts: Option<&Timestamp>, path: &str) -> Option<DateTime<Utc>> {
+    fn optional_instant(
+        &mut self,
+        ts: Option<&Timestamp>,
+        path: &FieldPath<'_>,
+    ) -> Option<DateTime<Utc>> {
         ts.map(|t| self.instant(Some(t), path))
     }
 
@@ -54,22 +89,22 @@ impl Parser {
         &mut self,
         start: Option<&Timestamp>,
         end: Option<&Timestamp>,
-        path: &str,
+        path: &FieldPath<'_>,
     ) -> TimeRange {
         TimeRange::new(
-            self.instant(start, &format!("{path}.start")),
-            self.instant(end, &format!("{path}.end")),
+            self.instant(start, &path.field("start")),
+            self.instant(end, &path.field("end")),
         )
     }
 
-    fn local_time(&mut self, text: &str, path: String) -> LocalTime {
+    fn local_time(&mut self, text: &str, path: &FieldPath<'_>) -> LocalTime {
         LocalTime::parse(text).unwrap_or_else(|e| {
             self.violation(path, e.to_string());
             LocalTime::MIDNIGHT
         })
     }
 
-    fn person(&mut self, person: pb::Person, path: &str) -> Person {
+    fn person(&mut self, person: pb::Person, path: &FieldPath<'_>) -> Person {
         let pb::Person {
             id,
             display_name,
@@ -79,7 +114,7 @@ impl Parser {
         } = person;
         let zone = time_zone.parse::<Tz>().unwrap_or_else(|_| {
             self.violation(
-                format!("{path}.time_zone"),
+                &path.field("time_zone"),
                 format!("{time_zone:?} is not an IANA time zone name such as \"Europe/Berlin\""),
             );
             chrono_tz::UTC
@@ -87,7 +122,7 @@ impl Parser {
         let working_hours = working_hours
             .into_iter()
             .enumerate()
-            .map(|(j, w)| self.working_hours(w, &format!("{path}.working_hours[{j}]")))
+            .map(|(j, w)| self.working_hours(w, &path.item("working_hours", j)))
             .collect();
         let busy = busy
             .into_iter()
@@ -95,7 +130,7 @@ impl Parser {
             .map(|(j, b)| {
                 let pb::BusyInterval { start, end, status } = b;
                 BusyInterval {
-                    range: self.range(start.as_ref(), end.as_ref(), &format!("{path}.busy[{j}]")),
+                    range: self.range(start.as_ref(), end.as_ref(), &path.item("busy", j)),
                     status: busy_status(status),
                 }
             })
@@ -109,7 +144,7 @@ impl Parser {
         }
     }
 
-    fn working_hours(&mut self, hours: pb::WorkingHours, path: &str) -> WorkingHours {
+    fn working_hours(&mut self, hours: pb::WorkingHours, path: &FieldPath<'_>) -> WorkingHours {
         let pb::WorkingHours {
             weekday,
             start,
@@ -117,15 +152,15 @@ impl Parser {
         } = hours;
         let weekday = weekday_from_proto(weekday).unwrap_or_else(|| {
             self.violation(
-                format!("{path}.weekday"),
+                &path.field("weekday"),
                 "a weekday from MONDAY to SUNDAY is required",
             );
             Weekday::Mon
         });
         WorkingHours {
             weekday,
-            start: self.local_time(&start, format!("{path}.start")),
-            end: self.local_time(&end, format!("{path}.end")),
+            start: self.local_time(&start, &path.field("start")),
+            end: self.local_time(&end, &path.field("end")),
         }
     }
 
@@ -148,7 +183,7 @@ impl Parser {
                     range: self.range(
                         start.as_ref(),
                         end.as_ref(),
-                        &format!("review_capacity.booked[{i}]"),
+                        &FieldPath::Root("review_capacity").item("booked", i),
                     ),
                 }
             })
@@ -214,26 +249,33 @@ pub fn slot_problem(
     } = request;
     let mut parser = Parser::default();
     let horizon = match horizon {
-        Some(pb::TimeRange { start, end }) => parser.range(start.as_ref(), end.as_ref(), "horizon"),
+        Some(pb::TimeRange { start, end }) => {
+            parser.range(start.as_ref(), end.as_ref(), &FieldPath::Root("horizon"))
+        }
         None => {
-            parser.violation("horizon", "a planning horizon is required");
+            parser.violation(
+                &FieldPath::Root("horizon"),
+                "a planning horizon is required",
+            );
             TimeRange::new(DateTime::UNIX_EPOCH, DateTime::UNIX_EPOCH)
         }
     };
     let bucket = BucketSize::from_minutes(bucket_minutes).unwrap_or_else(|| {
         parser.violation(
-            "bucket_minutes",
+            &FieldPath::Root("bucket_minutes"),
             format!("bucket size {bucket_minutes} is not one of 5, 10, 15, 30 or 60 minutes"),
         );
         BucketSize::default()
     });
-    let not_before = parser.optional_instant(not_before.as_ref(), "not_before");
-    let evidence_deadline =
-        parser.optional_instant(evidence_deadline.as_ref(), "evidence_deadline");
+    let not_before = parser.optional_instant(not_before.as_ref(), &FieldPath::Root("not_before"));
+    let evidence_deadline = parser.optional_instant(
+        evidence_deadline.as_ref(),
+        &FieldPath::Root("evidence_deadline"),
+    );
     let people = people
         .into_iter()
         .enumerate()
-        .map(|(i, p)| parser.person(p, &format!("people[{i}]")))
+        .map(|(i, p)| parser.person(p, &FieldPath::Item("people", i)))
         .collect();
     let freeze_windows = freeze_windows
         .into_iter()
@@ -251,7 +293,7 @@ pub fn slot_problem(
                 range: parser.range(
                     start.as_ref(),
                     end.as_ref(),
-                    &format!("freeze_windows[{i}]"),
+                    &FieldPath::Item("freeze_windows", i),
                 ),
                 kind: freeze_kind(kind),
                 reason,
@@ -270,14 +312,21 @@ pub fn slot_problem(
             } = p;
             PreferenceWindow {
                 id,
-                range: parser.range(start.as_ref(), end.as_ref(), &format!("preferences[{i}]")),
+                range: parser.range(
+                    start.as_ref(),
+                    end.as_ref(),
+                    &FieldPath::Item("preferences", i),
+                ),
                 weight_minutes,
             }
         })
         .collect();
     let review_capacity = review_capacity.map(|c| parser.capacity(c));
     let engine = engine_from_proto(engine).unwrap_or_else(|| {
-        parser.violation("engine", format!("unknown solver engine {engine}"));
+        parser.violation(
+            &FieldPath::Root("engine"),
+            format!("unknown solver engine {engine}"),
+        );
         Engine::default()
     });
     if !parser.violations.is_empty() {

@@ -7,8 +7,9 @@
 //! sets are kept so explanations can say which rule rejected which start.
 
 use crate::{SolverError, StopSignal, grid::Grid};
+use chrono_tz::Tz;
 use fixedbitset::FixedBitSet;
-use quorum_domain::{PersonId, SlotProblem, TimeRange};
+use quorum_domain::{PersonId, SlotProblem, TimeRange, WorkingHours};
 use std::collections::HashMap;
 
 /// The starts one person can attend, and why not the others.
@@ -90,10 +91,11 @@ impl<'p> Presolve<'p> {
             .map(|c| c.person)
             .chain(optional.iter().map(|o| o.0))
             .chain(delegates);
+        let mut shared_hours = WorkingHoursCache::default();
         for person in needed {
             if people[person].is_none() {
                 stop.check()?;
-                people[person] = Some(availability(problem, &grid, person));
+                people[person] = Some(availability(problem, &grid, person, &mut shared_hours));
             }
         }
         let mut rules_ok = not_before_ok.clone();
@@ -160,9 +162,21 @@ fn role_candidates(
         .collect()
 }
 
-fn availability(problem: &SlotProblem, grid: &Grid, person: usize) -> PersonAvailability {
+/// Working-hours sets by zone and weekly pattern. Teams share both, and
+/// resolving local windows through the zone's rules was half of a solve.
+type WorkingHoursCache<'p> = HashMap<(Tz, &'p [WorkingHours]), FixedBitSet>;
+
+fn availability<'p>(
+    problem: &'p SlotProblem,
+    grid: &Grid,
+    person: usize,
+    shared_hours: &mut WorkingHoursCache<'p>,
+) -> PersonAvailability {
     let who = &problem.people[person];
-    let working = grid.starts_inside(&who.working_intervals(problem.horizon));
+    let working = shared_hours
+        .entry((who.time_zone, who.working_hours.as_slice()))
+        .or_insert_with(|| grid.starts_inside(&who.working_intervals(problem.horizon)))
+        .clone();
     let free = grid.starts_clear_of(&who.blocking_busy(problem.tentative_is_free));
     let mut available = working.clone();
     available.intersect_with(&free);
