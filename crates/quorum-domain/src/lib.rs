@@ -6,6 +6,7 @@
 
 mod error;
 mod explanation;
+mod holds;
 mod people;
 mod problem;
 mod roles;
@@ -19,6 +20,10 @@ pub use error::{DomainError, FieldViolation};
 pub use explanation::{
     Conflict, ConstraintKind, ConstraintRef, EscalationReason, Explanation, Outcome,
     RejectedStarts, Relaxation, RelaxationKind,
+};
+pub use holds::{
+    AuditAction, AuditRecord, Clock, Hold, HoldAttendee, HoldId, HoldState, ManualClock,
+    Substitution, SystemClock, substitute,
 };
 pub use people::{BusyInterval, BusyStatus, Person, PersonId};
 pub use problem::{ProblemLimits, SlotProblem, ValidatedProblem};

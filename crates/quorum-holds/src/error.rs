@@ -1,0 +1,55 @@
+//! The hold broker core's one error enum. Each variant says what a caller can
+//! do about it; the service maps them to gRPC codes in one exhaustive match.
+
+use quorum_domain::{FieldViolation, HoldId, HoldState};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum HoldError {
+    #[error("the hold request is invalid: {}", .violations.first().map_or(String::new(), ToString::to_string))]
+    InvalidRequest { violations: Vec<FieldViolation> },
+    #[error("hold {id} does not exist")]
+    NotFound { id: HoldId },
+    #[error("an attendee already has an overlapping active hold: {}", join(.holds))]
+    Conflict { holds: Vec<HoldId> },
+    #[error("idempotency key {key:?} was already used with a different request")]
+    IdempotencyKeyReused { key: String },
+    #[error("hold {id} is {} and cannot be {action}", .state.as_str())]
+    WrongState {
+        id: HoldId,
+        state: HoldState,
+        action: &'static str,
+    },
+    #[error("a hold may reach at most {max_hours} hours past now")]
+    TooLong { max_hours: i64 },
+    #[error("ticket {ticket} has release owner {owner}; it cannot be changed")]
+    ReleaseOwnerFixed { ticket: String, owner: String },
+    #[error("only the release owner of {ticket} ({owner}) may approve its holds, not {caller}")]
+    NotReleaseOwner {
+        ticket: String,
+        owner: String,
+        caller: String,
+    },
+    #[error("the approval token is not valid: {reason}")]
+    TokenInvalid { reason: String },
+    #[error("the approval token is refused: {reason}")]
+    TokenRefused { reason: String },
+    #[error("hold {id} changed while it was being confirmed; fetch it and try again")]
+    Changed { id: HoldId },
+    #[error("the hold store failed: {detail}")]
+    Storage { detail: String },
+}
+
+fn join(ids: &[HoldId]) -> String {
+    ids.iter()
+        .map(|id| id.0.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl From<rusqlite::Error> for HoldError {
+    fn from(error: rusqlite::Error) -> Self {
+        Self::Storage {
+            detail: error.to_string(),
+        }
+    }
+}

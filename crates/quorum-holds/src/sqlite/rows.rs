@@ -1,0 +1,151 @@
+//! Rows ↔ domain values: instants as Unix nanoseconds (exact, ordered), holds
+//! with their attendees, audit records.
+
+use crate::HoldError;
+use chrono::{DateTime, Utc};
+use quorum_domain::{
+    AuditRecord, FieldViolation, Hold, HoldAttendee, HoldId, HoldState, PersonId, RoleId, TimeRange,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub fn ns(t: DateTime<Utc>) -> Result<i64, HoldError> {
+    t.timestamp_nanos_opt()
+        .ok_or_else(|| HoldError::InvalidRequest {
+            violations: vec![FieldViolation::new(
+                "",
+                format!(
+                    "{} is outside the years 1677–2262 the store keeps",
+                    t.to_rfc3339()
+                ),
+            )],
+        })
+}
+
+pub fn from_ns(n: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_nanos(n)
+}
+
+/// The hold as a reader at `now` must see it.
+pub fn as_seen(mut hold: Hold, now: DateTime<Utc>) -> Hold {
+    hold.state = hold.state_at(now);
+    hold
+}
+
+pub fn load(connection: &Connection, id: &HoldId) -> Result<Hold, HoldError> {
+    let row = connection
+        .query_row(
+            "SELECT change_ticket, start_ns, end_ns, state, expires_at_ns, created_at_ns, requester, version, release_reason
+             FROM holds WHERE id = ?1",
+            params![id.0],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, String>(8)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or_else(|| HoldError::NotFound { id: id.clone() })?;
+    let (change_ticket, start, end, state, expires, created, requester, version, release_reason) =
+        row;
+    let state = HoldState::parse(&state).ok_or_else(|| HoldError::Storage {
+        detail: format!("hold {id} has unknown state {state:?}"),
+    })?;
+    let mut statement = connection.prepare_cached(
+        "SELECT person_id, role_id FROM hold_attendees WHERE hold_id = ?1 ORDER BY person_id",
+    )?;
+    let attendees = statement
+        .query_map(params![id.0], |r| {
+            Ok(HoldAttendee {
+                person: PersonId(r.get(0)?),
+                role: RoleId(r.get(1)?),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Hold {
+        id: id.clone(),
+        change_ticket,
+        slot: TimeRange::new(from_ns(start), from_ns(end)),
+        attendees,
+        state,
+        expires_at: from_ns(expires),
+        created_at: from_ns(created),
+        requester,
+        version: u64::try_from(version).unwrap_or(0),
+        release_reason,
+    })
+}
+
+pub fn insert_attendees(connection: &Connection, hold: &Hold) -> Result<(), HoldError> {
+    let (start, end) = (ns(hold.slot.start)?, ns(hold.slot.end)?);
+    let mut statement = connection.prepare_cached(
+        "INSERT INTO hold_attendees (hold_id, person_id, role_id, start_ns, end_ns) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for attendee in &hold.attendees {
+        statement.execute(params![
+            hold.id.0,
+            attendee.person.0,
+            attendee.role.0,
+            start,
+            end
+        ])?;
+    }
+    Ok(())
+}
+
+/// Ids of other tickets' holds, active at `now`, on any of `people` and
+/// overlapping `slot`.
+pub fn conflicting_holds(
+    connection: &Connection,
+    people: &[&PersonId],
+    slot: TimeRange,
+    ticket: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<HoldId>, HoldError> {
+    let mut statement = connection.prepare_cached(
+        "SELECT DISTINCT h.id FROM hold_attendees a JOIN holds h ON h.id = a.hold_id
+         WHERE a.person_id = ?1 AND a.start_ns < ?2 AND a.end_ns > ?3 AND h.change_ticket != ?4
+           AND (h.state = 'CONFIRMED' OR (h.state = 'TENTATIVE' AND h.expires_at_ns > ?5))",
+    )?;
+    let (start, end, now) = (ns(slot.start)?, ns(slot.end)?, ns(now)?);
+    let mut found = Vec::new();
+    for person in people {
+        let ids = statement
+            .query_map(params![person.0, end, start, ticket, now], |r| {
+                r.get::<_, String>(0)
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        found.extend(ids.into_iter().map(HoldId));
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+pub fn audit_log(connection: &Connection, ticket: &str) -> Result<Vec<AuditRecord>, HoldError> {
+    let mut statement = connection.prepare_cached(
+        "SELECT sequence, at_ns, actor, change_ticket, hold_id, action, reason FROM audit_log
+         WHERE change_ticket = ?1 ORDER BY sequence",
+    )?;
+    let records = statement
+        .query_map(params![ticket], |r| {
+            Ok(AuditRecord {
+                sequence: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                at: from_ns(r.get(1)?),
+                actor: r.get(2)?,
+                change_ticket: r.get(3)?,
+                hold_id: r.get::<_, Option<String>>(4)?.map(HoldId),
+                action: r.get(5)?,
+                reason: r.get(6)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(records)
+}
