@@ -371,10 +371,15 @@ impl Harness {
                 ("key reused", None)
             };
         }
-        match self.model.owners.iter().find(|(t, _)| *t == ticket) {
-            Some((_, existing)) if *existing != owner => return ("owner fixed", None),
-            Some(_) => {}
-            None => self.model.owners.push((ticket.clone(), owner)),
+        // Only a hold that is placed names the owner; a refused one names nobody.
+        let known = self
+            .model
+            .owners
+            .iter()
+            .find(|(t, _)| *t == ticket)
+            .map(|(_, o)| o.clone());
+        if known.as_ref().is_some_and(|existing| *existing != owner) {
+            return ("owner fixed", None);
         }
         let clash = self.model.holds.iter().any(|h| {
             h.ticket != ticket
@@ -384,6 +389,9 @@ impl Harness {
         });
         if clash {
             return ("conflict", None);
+        }
+        if known.is_none() {
+            self.model.owners.push((ticket.clone(), owner));
         }
         self.model.holds.push(ModelHold {
             ticket,
@@ -433,7 +441,7 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn prop_store_agrees_with_the_model(ops in prop::collection::vec(op(), 1..40)) {
