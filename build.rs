@@ -4,7 +4,10 @@
 use std::{env, fs, path::PathBuf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["proto/quorum/v1/slot_finder.proto"];
+    let protos = [
+        "proto/quorum/v1/slot_finder.proto",
+        "proto/quorum/v1/hold_broker.proto",
+    ];
     println!("cargo:rerun-if-changed=proto");
     let descriptors = protox::compile(protos, ["proto"])?;
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);

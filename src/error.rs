@@ -2,6 +2,7 @@
 //! status codes, so every failure reaches the caller as an actionable status.
 
 use quorum_domain::FieldViolation;
+use quorum_holds::HoldError;
 use quorum_solver::SolverError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -16,6 +17,8 @@ pub enum ServiceError {
     SolverTask { detail: String },
     #[error("the server is shutting down")]
     ShuttingDown,
+    #[error(transparent)]
+    Holds(#[from] HoldError),
 }
 
 fn summary(violations: &[FieldViolation]) -> String {
@@ -30,7 +33,8 @@ impl From<ServiceError> for Status {
     fn from(error: ServiceError) -> Self {
         let message = error.to_string();
         match error {
-            ServiceError::InvalidRequest { violations } => {
+            ServiceError::InvalidRequest { violations }
+            | ServiceError::Holds(HoldError::InvalidRequest { violations }) => {
                 let details = ErrorDetails::with_bad_request(
                     violations
                         .into_iter()
@@ -45,6 +49,21 @@ impl From<ServiceError> for Status {
             ) => Status::internal(message),
             ServiceError::SolverTask { .. } => Status::internal(message),
             ServiceError::ShuttingDown => Status::unavailable(message),
+            ServiceError::Holds(HoldError::NotFound { .. }) => Status::not_found(message),
+            ServiceError::Holds(HoldError::Conflict { .. } | HoldError::Changed { .. }) => {
+                Status::aborted(message)
+            }
+            ServiceError::Holds(
+                HoldError::IdempotencyKeyReused { .. }
+                | HoldError::WrongState { .. }
+                | HoldError::TooLong { .. }
+                | HoldError::ReleaseOwnerFixed { .. },
+            ) => Status::failed_precondition(message),
+            ServiceError::Holds(
+                HoldError::NotReleaseOwner { .. } | HoldError::TokenRefused { .. },
+            ) => Status::permission_denied(message),
+            ServiceError::Holds(HoldError::TokenInvalid { .. }) => Status::unauthenticated(message),
+            ServiceError::Holds(HoldError::Storage { .. }) => Status::internal(message),
         }
     }
 }

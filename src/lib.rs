@@ -3,9 +3,11 @@
 //! command-line tools built on the same pieces. The domain and the solver live
 //! in `crates/`; everything here is the edge.
 
+pub mod auth;
 pub mod cli;
 pub mod convert;
 pub mod error;
+pub mod hold_broker;
 pub mod json;
 pub mod pb;
 pub mod server;

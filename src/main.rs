@@ -4,9 +4,11 @@
 
 use clap::{Parser, Subcommand};
 use quorum::cli::find_slots::{self, FindSlotsArgs};
+use quorum::cli::holds::{self, HoldsArgs};
 use quorum::cli::load::{self, LoadArgs};
-use quorum::server::{ServerConfig, serve};
+use quorum::server::{HoldBrokerConfig, ServerConfig, serve};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
@@ -28,6 +30,8 @@ enum Command {
     Serve(ServeArgs),
     /// Solve a FindSlotsRequest JSON file and print the ranked slots.
     FindSlots(FindSlotsArgs),
+    /// Place, list, extend, release, approve and confirm holds on a running server.
+    Holds(HoldsArgs),
     /// Load a running server with one request file and report throughput and latency.
     Load(LoadArgs),
 }
@@ -55,6 +59,23 @@ struct ServeArgs {
     /// Most busy intervals in a request, over all people.
     #[arg(long, env = "QUORUM_MAX_BUSY_INTERVALS", default_value_t = quorum_domain::ProblemLimits::default().max_busy_intervals)]
     max_busy_intervals: usize,
+    /// The hold store (SQLite file), created on first start.
+    #[arg(long, env = "QUORUM_STORE", default_value = "quorum.db")]
+    store: PathBuf,
+    /// Bearer tokens of HoldBroker callers, one "<token> <identity>" per line.
+    /// Without it the server runs in development mode (identity from the
+    /// x-quorum-identity header).
+    #[arg(long, env = "QUORUM_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
+    /// Run only the slot finder.
+    #[arg(long, conflicts_with = "holds_only")]
+    slots_only: bool,
+    /// Run only the hold broker.
+    #[arg(long)]
+    holds_only: bool,
+    /// Longest a hold may reach past now, by TTL or extension, in hours.
+    #[arg(long, env = "QUORUM_MAX_HOLD_HOURS", default_value_t = 72)]
+    max_hold_hours: i64,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "QUORUM_LOG_JSON")]
     log_json: bool,
@@ -72,6 +93,13 @@ impl ServeArgs {
             max_message_bytes: self.max_message_bytes,
             max_solve_time: Duration::from_millis(self.max_solve_ms),
             concurrent_solves: self.concurrent_solves.unwrap_or(defaults.concurrent_solves),
+            slot_finder: !self.holds_only,
+            hold_broker: (!self.slots_only).then(|| {
+                let mut broker = HoldBrokerConfig::new(self.store.clone());
+                broker.token_file = self.token_file.clone();
+                broker.policy.max_ttl = chrono::Duration::hours(self.max_hold_hours);
+                broker
+            }),
         }
     }
 }
@@ -133,6 +161,16 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::Holds(args) => match holds::run(&args).await {
+            Ok(output) => {
+                print!("{output}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Load(args) => match load::run(&args).await {
             Ok(report) => {
                 print!("{}", report.render());

@@ -1,10 +1,16 @@
-//! Assembles and runs the gRPC server: the slot finder, gRPC health and server
-//! reflection on one port, with limits from the configuration, until the
-//! shutdown future resolves (SIGTERM or Ctrl-C in the binary).
+//! Assembles and runs the gRPC server: the slot finder and the hold broker
+//! (sharing one store), gRPC health and server reflection on one port, with
+//! limits from the configuration, until the shutdown future resolves (SIGTERM
+//! or Ctrl-C in the binary).
 
-use crate::{pb, slot_finder::SlotFinderService};
-use quorum_domain::ProblemLimits;
+use crate::{
+    auth::Authenticator, hold_broker::HoldBrokerService, pb, slot_finder::SlotFinderService,
+};
+use quorum_domain::{Clock, ProblemLimits, SystemClock};
+use quorum_holds::{HoldError, HoldPolicy, HoldStore, SqliteHoldStore};
 use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tonic::transport::{Server, server::TcpIncoming};
@@ -20,6 +26,36 @@ pub struct ServerConfig {
     pub max_solve_time: Duration,
     /// Solves running at once; more queue. Defaults to the number of cores.
     pub concurrent_solves: usize,
+    /// Serve SlotFinder.
+    pub slot_finder: bool,
+    /// Serve HoldBroker on this store; `None` runs the slot finder alone.
+    pub hold_broker: Option<HoldBrokerConfig>,
+}
+
+/// The hold broker's store, callers and rules.
+#[derive(Debug, Clone)]
+pub struct HoldBrokerConfig {
+    /// The SQLite file; created on first start.
+    pub store_path: PathBuf,
+    /// `<token> <identity>` lines; `None` is development mode.
+    pub token_file: Option<PathBuf>,
+    pub policy: HoldPolicy,
+    /// How often expiries are written down (reads never wait for it).
+    pub sweep_every: Duration,
+    /// The store's clock, the one that decides expiry.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl HoldBrokerConfig {
+    pub fn new(store_path: PathBuf) -> Self {
+        Self {
+            store_path,
+            token_file: None,
+            policy: HoldPolicy::default(),
+            sweep_every: Duration::from_secs(30),
+            clock: Arc::new(SystemClock),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -29,6 +65,8 @@ impl Default for ServerConfig {
             max_message_bytes: 16 * 1024 * 1024,
             max_solve_time: Duration::from_secs(10),
             concurrent_solves: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            slot_finder: true,
+            hold_broker: None,
         }
     }
 }
@@ -39,6 +77,50 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("the gRPC transport failed: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("cannot open the hold store: {0}")]
+    Store(#[from] HoldError),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+}
+
+/// Opens the hold store and reads the callers' tokens.
+fn open_broker(
+    config: &HoldBrokerConfig,
+) -> Result<(Arc<dyn HoldStore>, Authenticator), ServeError> {
+    let store = SqliteHoldStore::open(
+        &config.store_path,
+        config.clock.clone(),
+        None,
+        config.policy.clone(),
+    )?;
+    let auth = match &config.token_file {
+        Some(path) => Authenticator::from_file(path)?,
+        None => {
+            tracing::warn!(
+                header = crate::auth::IDENTITY_HEADER,
+                "DEVELOPMENT MODE: no --token-file, so HoldBroker believes whatever identity the caller's header claims; never run this way in production"
+            );
+            Authenticator::Development
+        }
+    };
+    Ok((Arc::new(store), auth))
+}
+
+/// Writes down expiries now and then; correctness never depends on it.
+fn spawn_sweeper(store: Arc<dyn HoldStore>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        loop {
+            ticker.tick().await;
+            let store = store.clone();
+            match tokio::task::spawn_blocking(move || store.sweep_expired()).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(count)) => tracing::info!(count, "expired holds written down"),
+                Ok(Err(error)) => tracing::warn!(%error, "sweeping expired holds failed"),
+                Err(error) => tracing::warn!(%error, "the sweeper task failed"),
+            }
+        }
+    })
 }
 
 /// Serves on `listener` until `shutdown` resolves, then drains in-flight calls.
@@ -48,9 +130,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<pb::slot_finder_server::SlotFinderServer<SlotFinderService>>()
-        .await;
+    let broker = match &config.hold_broker {
+        Some(broker) => Some((open_broker(broker)?, broker.sweep_every)),
+        None => None,
+    };
+    let store = broker.as_ref().map(|((store, _), _)| store.clone());
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -59,20 +143,51 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
-    let slot_finder = pb::slot_finder_server::SlotFinderServer::new(SlotFinderService::new(
-        config.limits.clone(),
-        config.max_solve_time,
-        config.concurrent_solves,
-    ))
-    .max_decoding_message_size(config.max_message_bytes)
-    .max_encoding_message_size(config.max_message_bytes);
+    let slot_finder = config.slot_finder.then(|| {
+        pb::slot_finder_server::SlotFinderServer::new(SlotFinderService::new(
+            config.limits.clone(),
+            config.max_solve_time,
+            config.concurrent_solves,
+            store.clone(),
+        ))
+        .max_decoding_message_size(config.max_message_bytes)
+        .max_encoding_message_size(config.max_message_bytes)
+    });
+    if slot_finder.is_some() {
+        health
+            .set_serving::<pb::slot_finder_server::SlotFinderServer<SlotFinderService>>()
+            .await;
+    }
+    let mut sweeper = None;
+    let hold_broker = match broker {
+        Some(((store, auth), every)) => {
+            sweeper = Some(spawn_sweeper(store.clone(), every));
+            health
+                .set_service_status("quorum.v1.HoldBroker", tonic_health::ServingStatus::Serving)
+                .await;
+            let service =
+                pb::hold_broker_server::HoldBrokerServer::new(HoldBrokerService::new(store))
+                    .max_decoding_message_size(config.max_message_bytes);
+            Some(tonic::service::interceptor::InterceptedService::new(
+                service,
+                auth.interceptor(),
+            ))
+        }
+        None => None,
+    };
     let address = listener.local_addr().ok();
-    tracing::info!(?address, "quorum serving SlotFinder, health and reflection");
+    tracing::info!(
+        ?address,
+        slot_finder = config.slot_finder,
+        hold_broker = config.hold_broker.is_some(),
+        "quorum listening"
+    );
     Server::builder()
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(slot_finder)
+        .add_optional_service(slot_finder)
+        .add_optional_service(hold_broker)
         // Without TCP_NODELAY a request larger than one segment waits out the
         // peer's delayed ACK: about 40 ms added to every medium-sized call.
         .serve_with_incoming_shutdown(
@@ -80,6 +195,9 @@ pub async fn serve(
             shutdown,
         )
         .await?;
+    if let Some(sweeper) = sweeper {
+        sweeper.abort();
+    }
     tracing::info!("quorum stopped");
     Ok(())
 }

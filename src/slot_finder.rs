@@ -3,7 +3,8 @@
 //! [`solve_request`], serves the CLI's local mode.
 
 use crate::{convert, error::ServiceError, pb};
-use quorum_domain::ProblemLimits;
+use quorum_domain::{BusyInterval, BusyStatus, PersonId, ProblemLimits, SlotProblem};
+use quorum_holds::HoldStore;
 use quorum_solver::{StopSignal, find_slots};
 use std::sync::{
     Arc,
@@ -19,8 +20,22 @@ pub fn solve_request(
     limits: &ProblemLimits,
     stop: &dyn StopSignal,
 ) -> Result<pb::FindSlotsResponse, ServiceError> {
-    let (problem, engine) = convert::slot_problem(request)
+    solve_with_holds(request, limits, None, stop)
+}
+
+/// As [`solve_request`], with other tickets' active holds in `holds` counted
+/// as busy time of their attendees.
+pub fn solve_with_holds(
+    request: pb::FindSlotsRequest,
+    limits: &ProblemLimits,
+    holds: Option<&dyn HoldStore>,
+    stop: &dyn StopSignal,
+) -> Result<pb::FindSlotsResponse, ServiceError> {
+    let (mut problem, engine) = convert::slot_problem(request)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
+    if let Some(holds) = holds {
+        add_hold_busy_time(&mut problem, holds)?;
+    }
     let problem = problem
         .validate(limits)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
@@ -30,6 +45,23 @@ pub fn solve_request(
         search,
         engine,
     ))
+}
+
+fn add_hold_busy_time(
+    problem: &mut SlotProblem,
+    holds: &dyn HoldStore,
+) -> Result<(), ServiceError> {
+    let people: Vec<PersonId> = problem.people.iter().map(|p| p.id.clone()).collect();
+    let busy = holds.busy_from_holds(&people, problem.horizon, &problem.change_ticket)?;
+    for (person, range) in busy {
+        if let Some(who) = problem.people.iter_mut().find(|p| p.id == person) {
+            who.busy.push(BusyInterval {
+                range,
+                status: BusyStatus::Busy,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Stops a solve at a deadline, or as soon as the request that started it is
@@ -92,11 +124,20 @@ pub struct SlotFinderService {
     max_solve_time: Duration,
     /// Solves are CPU-bound: at most this many run at once, the rest queue.
     solvers: Arc<Semaphore>,
+    /// The hold broker's store, when both run together: other tickets'
+    /// active holds are busy time.
+    holds: Option<Arc<dyn HoldStore>>,
 }
 
 impl SlotFinderService {
-    pub fn new(limits: ProblemLimits, max_solve_time: Duration, concurrent_solves: usize) -> Self {
+    pub fn new(
+        limits: ProblemLimits,
+        max_solve_time: Duration,
+        concurrent_solves: usize,
+        holds: Option<Arc<dyn HoldStore>>,
+    ) -> Self {
         Self {
+            holds,
             limits: Arc::new(limits),
             max_solve_time,
             solvers: Arc::new(Semaphore::new(concurrent_solves.max(1))),
@@ -128,9 +169,11 @@ impl pb::slot_finder_server::SlotFinder for SlotFinderService {
             .await
             .map_err(|_| ServiceError::ShuttingDown)?;
         let limits = self.limits.clone();
+        let holds = self.holds.clone();
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
-            let outcome = solve_request(request.into_inner(), &limits, &budget);
+            let outcome =
+                solve_with_holds(request.into_inner(), &limits, holds.as_deref(), &budget);
             drop(permit);
             outcome
         })

@@ -2,4 +2,5 @@
 //! print the slots for a person to read, and generate load against a server.
 
 pub mod find_slots;
+pub mod holds;
 pub mod load;

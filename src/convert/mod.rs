@@ -4,6 +4,7 @@
 //! are reported here with the request's field paths; the rules of a valid
 //! problem are the domain's (`SlotProblem::validate`), reported the same way.
 
+pub mod holds;
 mod request;
 mod response;
 mod timestamp;

@@ -159,7 +159,7 @@ pub struct AuditRecord {
 }
 
 /// The source of "now" for everything that decides by time.
-pub trait Clock: Send + Sync {
+pub trait Clock: Send + Sync + fmt::Debug {
     fn now(&self) -> DateTime<Utc>;
 }
 

@@ -1,0 +1,296 @@
+//! `quorum holds …`: the hold broker from the command line, against a running
+//! server. Answers print as proto3 JSON.
+
+use crate::{auth::IDENTITY_HEADER, convert::to_timestamp, json, pb};
+use chrono::{DateTime, Utc};
+use tonic::{Request, Status, metadata::MetadataValue};
+
+#[derive(Debug, clap::Args)]
+pub struct HoldsArgs {
+    /// The server to talk to.
+    #[arg(long, default_value = "http://127.0.0.1:50051", global = true)]
+    pub server: String,
+    /// Bearer token from the server's token file.
+    #[arg(long, env = "QUORUM_TOKEN", global = true)]
+    pub token: Option<String>,
+    /// Identity to claim when the server runs in development mode.
+    #[arg(long, env = "QUORUM_IDENTITY", global = true)]
+    pub identity: Option<String>,
+    #[command(subcommand)]
+    pub command: HoldsCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum HoldsCommand {
+    /// Place a tentative hold.
+    Place {
+        #[arg(long)]
+        ticket: String,
+        #[arg(long)]
+        start: DateTime<Utc>,
+        #[arg(long)]
+        end: DateTime<Utc>,
+        /// person=role, once per attendee.
+        #[arg(long = "attendee", required = true)]
+        attendees: Vec<String>,
+        #[arg(long, default_value_t = 3600)]
+        ttl_seconds: u32,
+        #[arg(long)]
+        idempotency_key: String,
+        #[arg(long, default_value = "")]
+        release_owner: String,
+    },
+    /// List holds.
+    List {
+        #[arg(long, default_value = "")]
+        ticket: String,
+        #[arg(long, default_value = "")]
+        person: String,
+        /// Include released and expired holds.
+        #[arg(long)]
+        all: bool,
+    },
+    Extend {
+        hold: String,
+        #[arg(long)]
+        by_seconds: u32,
+    },
+    Release {
+        hold: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Approve a hold as the ticket's release owner; prints the token.
+    Approve {
+        hold: String,
+        /// role:from:to, once per substitution.
+        #[arg(long = "substitute")]
+        substitutions: Vec<String>,
+        #[arg(long, default_value_t = 3600)]
+        token_ttl_seconds: u32,
+    },
+    Confirm {
+        hold: String,
+        approval_token: String,
+    },
+    /// The ticket's audit log as JSON lines.
+    Audit { ticket: String },
+    /// The hold as an iCalendar VEVENT.
+    Ical { hold: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HoldsCliError {
+    #[error("cannot reach {url}: {source}")]
+    Connect {
+        url: String,
+        source: tonic::transport::Error,
+    },
+    #[error("the server refused: {}", describe(.0))]
+    Rpc(Status),
+    #[error("{0}")]
+    Arguments(String),
+    #[error(transparent)]
+    Json(#[from] json::JsonError),
+}
+
+fn describe(status: &Status) -> String {
+    format!("{:?}: {}", status.code(), status.message())
+}
+
+fn pairs(
+    items: &[String],
+    separator: char,
+    parts: usize,
+) -> Result<Vec<Vec<String>>, HoldsCliError> {
+    items
+        .iter()
+        .map(|item| {
+            let split: Vec<String> = item.split(separator).map(str::to_owned).collect();
+            if split.len() == parts {
+                Ok(split)
+            } else {
+                Err(HoldsCliError::Arguments(format!(
+                    "{item:?} should have {parts} parts separated by {separator:?}"
+                )))
+            }
+        })
+        .collect()
+}
+
+pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
+    let channel = tonic::transport::Endpoint::from_shared(args.server.clone())
+        .map_err(|source| HoldsCliError::Connect {
+            url: args.server.clone(),
+            source,
+        })?
+        .connect()
+        .await
+        .map_err(|source| HoldsCliError::Connect {
+            url: args.server.clone(),
+            source,
+        })?;
+    let bearer = args.token.as_ref().map(|t| format!("Bearer {t}"));
+    let identity = args.identity.clone();
+    let mut client = pb::hold_broker_client::HoldBrokerClient::with_interceptor(
+        channel,
+        move |mut request: Request<()>| {
+            if let Some(value) = bearer
+                .as_ref()
+                .and_then(|b| MetadataValue::try_from(b.as_str()).ok())
+            {
+                request.metadata_mut().insert("authorization", value);
+            }
+            if let Some(value) = identity
+                .as_ref()
+                .and_then(|i| MetadataValue::try_from(i.as_str()).ok())
+            {
+                request.metadata_mut().insert(IDENTITY_HEADER, value);
+            }
+            Ok(request)
+        },
+    );
+    let hold_json = |hold: pb::Hold| json::to_json("quorum.v1.Hold", &hold);
+    Ok(match &args.command {
+        HoldsCommand::Place {
+            ticket,
+            start,
+            end,
+            attendees,
+            ttl_seconds,
+            idempotency_key,
+            release_owner,
+        } => {
+            let attendees = pairs(attendees, '=', 2)?
+                .into_iter()
+                .map(|p| pb::HoldAttendee {
+                    person_id: p[0].clone(),
+                    role_id: p[1].clone(),
+                })
+                .collect();
+            let request = pb::PlaceHoldRequest {
+                change_ticket: ticket.clone(),
+                start: Some(to_timestamp(*start)),
+                end: Some(to_timestamp(*end)),
+                attendees,
+                ttl_seconds: *ttl_seconds,
+                idempotency_key: idempotency_key.clone(),
+                release_owner: release_owner.clone(),
+            };
+            hold_json(
+                client
+                    .place_hold(request)
+                    .await
+                    .map_err(HoldsCliError::Rpc)?
+                    .into_inner(),
+            )?
+        }
+        HoldsCommand::List {
+            ticket,
+            person,
+            all,
+        } => {
+            let request = pb::ListHoldsRequest {
+                change_ticket: ticket.clone(),
+                person_id: person.clone(),
+                include_inactive: *all,
+                ..pb::ListHoldsRequest::default()
+            };
+            let list = client
+                .list_holds(request)
+                .await
+                .map_err(HoldsCliError::Rpc)?
+                .into_inner();
+            json::to_json("quorum.v1.ListHoldsResponse", &list)?
+        }
+        HoldsCommand::Extend { hold, by_seconds } => {
+            let request = pb::ExtendHoldRequest {
+                hold_id: hold.clone(),
+                extend_by_seconds: *by_seconds,
+            };
+            hold_json(
+                client
+                    .extend_hold(request)
+                    .await
+                    .map_err(HoldsCliError::Rpc)?
+                    .into_inner(),
+            )?
+        }
+        HoldsCommand::Release { hold, reason } => {
+            let request = pb::ReleaseHoldRequest {
+                hold_id: hold.clone(),
+                reason: reason.clone(),
+            };
+            hold_json(
+                client
+                    .release_hold(request)
+                    .await
+                    .map_err(HoldsCliError::Rpc)?
+                    .into_inner(),
+            )?
+        }
+        HoldsCommand::Approve {
+            hold,
+            substitutions,
+            token_ttl_seconds,
+        } => {
+            let substitutions = pairs(substitutions, ':', 3)?
+                .into_iter()
+                .map(|p| pb::Substitution {
+                    role_id: p[0].clone(),
+                    from_person_id: p[1].clone(),
+                    to_person_id: p[2].clone(),
+                })
+                .collect();
+            let request = pb::ApproveHoldRequest {
+                hold_id: hold.clone(),
+                substitutions,
+                token_ttl_seconds: *token_ttl_seconds,
+            };
+            let grant = client
+                .approve_hold(request)
+                .await
+                .map_err(HoldsCliError::Rpc)?
+                .into_inner();
+            format!("{}\n", grant.approval_token)
+        }
+        HoldsCommand::Confirm {
+            hold,
+            approval_token,
+        } => {
+            let request = pb::ConfirmHoldRequest {
+                hold_id: hold.clone(),
+                approval_token: approval_token.clone(),
+            };
+            hold_json(
+                client
+                    .confirm_hold(request)
+                    .await
+                    .map_err(HoldsCliError::Rpc)?
+                    .into_inner(),
+            )?
+        }
+        HoldsCommand::Audit { ticket } => {
+            let request = pb::GetAuditLogRequest {
+                change_ticket: ticket.clone(),
+            };
+            client
+                .get_audit_log(request)
+                .await
+                .map_err(HoldsCliError::Rpc)?
+                .into_inner()
+                .json_lines
+        }
+        HoldsCommand::Ical { hold } => {
+            let request = pb::ExportICalendarRequest {
+                hold_id: hold.clone(),
+            };
+            client
+                .export_i_calendar(request)
+                .await
+                .map_err(HoldsCliError::Rpc)?
+                .into_inner()
+                .icalendar
+        }
+    })
+}

@@ -1,0 +1,231 @@
+//! The `HoldBroker` gRPC service: thin handlers that identify the caller,
+//! convert the request, run the store operation off the async runtime and
+//! convert the answer back. Every rule lives in the store.
+
+use crate::{auth::caller, convert::holds as convert, error::ServiceError, pb};
+use chrono::Duration;
+use quorum_domain::{AuditRecord, Hold, HoldId, HoldState, PersonId};
+use quorum_holds::{HoldError, HoldFilter, HoldStore};
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+pub struct HoldBrokerService {
+    store: Arc<dyn HoldStore>,
+}
+
+impl HoldBrokerService {
+    pub fn new(store: Arc<dyn HoldStore>) -> Self {
+        Self { store }
+    }
+
+    /// Runs a blocking store call on the blocking pool.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn HoldStore) -> Result<T, HoldError> + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || work(store.as_ref()))
+            .await
+            .map_err(|e| ServiceError::SolverTask {
+                detail: e.to_string(),
+            })?
+            .map_err(ServiceError::Holds)
+    }
+}
+
+fn invalid(violations: Vec<quorum_domain::FieldViolation>) -> Status {
+    ServiceError::InvalidRequest { violations }.into()
+}
+
+/// One JSON object per audit record, one record per line.
+pub fn json_lines(records: &[AuditRecord]) -> String {
+    records
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "sequence": r.sequence,
+                "at": r.at.to_rfc3339(),
+                "actor": r.actor,
+                "change_ticket": r.change_ticket,
+                "hold_id": r.hold_id.as_ref().map(|h| h.0.as_str()),
+                "action": r.action,
+                "reason": r.reason,
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect()
+}
+
+/// The hold as an RFC 5545 calendar with one VEVENT.
+pub fn icalendar(hold: &Hold) -> String {
+    use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+    let status = match hold.state {
+        HoldState::Tentative => EventStatus::Tentative,
+        HoldState::Confirmed => EventStatus::Confirmed,
+        HoldState::Released | HoldState::Expired => EventStatus::Cancelled,
+    };
+    let attendees: Vec<String> = hold
+        .attendees
+        .iter()
+        .map(|a| format!("{} ({})", a.person, a.role))
+        .collect();
+    let event = Event::new()
+        .uid(&format!("{}@quorum", hold.id))
+        .summary(&format!("{}: production review", hold.change_ticket))
+        .description(&format!(
+            "Quorum hold {} for {}: {}",
+            hold.id,
+            hold.change_ticket,
+            attendees.join(", ")
+        ))
+        .starts(hold.slot.start)
+        .ends(hold.slot.end)
+        .status(status)
+        .sequence(u32::try_from(hold.version).unwrap_or(u32::MAX))
+        .done();
+    Calendar::new().push(event).done().to_string()
+}
+
+#[tonic::async_trait]
+impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
+    async fn place_hold(
+        &self,
+        request: Request<pb::PlaceHoldRequest>,
+    ) -> Result<Response<pb::Hold>, Status> {
+        let who = caller(&request)?;
+        let place = convert::place_request(request.into_inner(), who).map_err(invalid)?;
+        let hold = self.run(move |store| store.place(place)).await?;
+        Ok(Response::new(convert::hold(hold)))
+    }
+
+    async fn extend_hold(
+        &self,
+        request: Request<pb::ExtendHoldRequest>,
+    ) -> Result<Response<pb::Hold>, Status> {
+        let who = caller(&request)?;
+        let pb::ExtendHoldRequest {
+            hold_id,
+            extend_by_seconds,
+        } = request.into_inner();
+        let by = Duration::seconds(extend_by_seconds.into());
+        let hold = self
+            .run(move |store| store.extend(&HoldId(hold_id), by, &who))
+            .await?;
+        Ok(Response::new(convert::hold(hold)))
+    }
+
+    async fn release_hold(
+        &self,
+        request: Request<pb::ReleaseHoldRequest>,
+    ) -> Result<Response<pb::Hold>, Status> {
+        let who = caller(&request)?;
+        let pb::ReleaseHoldRequest { hold_id, reason } = request.into_inner();
+        let hold = self
+            .run(move |store| store.release(&HoldId(hold_id), &reason, &who))
+            .await?;
+        Ok(Response::new(convert::hold(hold)))
+    }
+
+    async fn get_hold(
+        &self,
+        request: Request<pb::GetHoldRequest>,
+    ) -> Result<Response<pb::Hold>, Status> {
+        caller(&request)?;
+        let pb::GetHoldRequest { hold_id } = request.into_inner();
+        let hold = self.run(move |store| store.get(&HoldId(hold_id))).await?;
+        Ok(Response::new(convert::hold(hold)))
+    }
+
+    async fn list_holds(
+        &self,
+        request: Request<pb::ListHoldsRequest>,
+    ) -> Result<Response<pb::ListHoldsResponse>, Status> {
+        caller(&request)?;
+        let pb::ListHoldsRequest {
+            change_ticket,
+            person_id,
+            overlapping_start,
+            overlapping_end,
+            include_inactive,
+        } = request.into_inner();
+        let filter = HoldFilter {
+            change_ticket: (!change_ticket.is_empty()).then_some(change_ticket),
+            person: (!person_id.is_empty()).then_some(PersonId(person_id)),
+            overlapping: convert::overlapping(overlapping_start.as_ref(), overlapping_end.as_ref())
+                .map_err(invalid)?,
+            include_inactive,
+        };
+        let holds = self.run(move |store| store.list(&filter)).await?;
+        Ok(Response::new(pb::ListHoldsResponse {
+            holds: holds.into_iter().map(convert::hold).collect(),
+        }))
+    }
+
+    async fn approve_hold(
+        &self,
+        request: Request<pb::ApproveHoldRequest>,
+    ) -> Result<Response<pb::ApproveHoldResponse>, Status> {
+        let who = caller(&request)?;
+        let pb::ApproveHoldRequest {
+            hold_id,
+            substitutions,
+            token_ttl_seconds,
+        } = request.into_inner();
+        let substitutions = convert::substitutions(substitutions);
+        let ttl = Duration::seconds(if token_ttl_seconds == 0 {
+            3600
+        } else {
+            token_ttl_seconds.into()
+        });
+        let grant = self
+            .run(move |store| store.approve(&HoldId(hold_id), &who, &substitutions, ttl))
+            .await?;
+        Ok(Response::new(pb::ApproveHoldResponse {
+            approval_token: grant.token,
+            expires_at: Some(crate::convert::to_timestamp(grant.expires_at)),
+        }))
+    }
+
+    async fn confirm_hold(
+        &self,
+        request: Request<pb::ConfirmHoldRequest>,
+    ) -> Result<Response<pb::Hold>, Status> {
+        let who = caller(&request)?;
+        let pb::ConfirmHoldRequest {
+            hold_id,
+            approval_token,
+        } = request.into_inner();
+        let hold = self
+            .run(move |store| store.confirm(&HoldId(hold_id), &approval_token, &who))
+            .await?;
+        Ok(Response::new(convert::hold(hold)))
+    }
+
+    async fn get_audit_log(
+        &self,
+        request: Request<pb::GetAuditLogRequest>,
+    ) -> Result<Response<pb::GetAuditLogResponse>, Status> {
+        caller(&request)?;
+        let pb::GetAuditLogRequest { change_ticket } = request.into_inner();
+        let records = self
+            .run(move |store| store.audit_log(&change_ticket))
+            .await?;
+        Ok(Response::new(pb::GetAuditLogResponse {
+            json_lines: json_lines(&records),
+            records: records.into_iter().map(convert::audit_record).collect(),
+        }))
+    }
+
+    async fn export_i_calendar(
+        &self,
+        request: Request<pb::ExportICalendarRequest>,
+    ) -> Result<Response<pb::ExportICalendarResponse>, Status> {
+        caller(&request)?;
+        let pb::ExportICalendarRequest { hold_id } = request.into_inner();
+        let hold = self.run(move |store| store.get(&HoldId(hold_id))).await?;
+        Ok(Response::new(pb::ExportICalendarResponse {
+            icalendar: icalendar(&hold),
+        }))
+    }
+}
