@@ -175,9 +175,12 @@ pub async fn serve(
         }
         None => None,
     };
-    let address = listener.local_addr().ok();
+    let address = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     tracing::info!(
-        ?address,
+        %address,
         slot_finder = config.slot_finder,
         hold_broker = config.hold_broker.is_some(),
         "quorum listening"

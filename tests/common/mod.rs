@@ -78,3 +78,49 @@ impl Drop for TestServer {
         }
     }
 }
+
+/// Claims an identity in development mode.
+#[derive(Clone)]
+pub struct As(pub &'static str);
+
+impl tonic::service::Interceptor for As {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        let value = tonic::metadata::MetadataValue::from_static(self.0);
+        request
+            .metadata_mut()
+            .insert(quorum::auth::IDENTITY_HEADER, value);
+        Ok(request)
+    }
+}
+
+pub type Broker = pb::hold_broker_client::HoldBrokerClient<
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, As>,
+>;
+
+/// A server with the hold broker on a fresh store in a temporary directory,
+/// on the given clock.
+pub async fn broker_server(
+    clock: std::sync::Arc<quorum_domain::ManualClock>,
+) -> (TestServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut broker = server::HoldBrokerConfig::new(dir.path().join("holds.db"));
+    broker.clock = clock;
+    broker.sweep_every = std::time::Duration::from_secs(3600);
+    let config = server::ServerConfig {
+        hold_broker: Some(broker),
+        ..server::ServerConfig::default()
+    };
+    (TestServer::start(config).await, dir)
+}
+
+impl TestServer {
+    pub async fn broker(&self, identity: &'static str) -> Broker {
+        pb::hold_broker_client::HoldBrokerClient::with_interceptor(
+            self.channel().await,
+            As(identity),
+        )
+    }
+}
