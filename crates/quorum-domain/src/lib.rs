@@ -1,7 +1,7 @@
 //! The vocabulary of Quorum: absolute time ranges, people with working hours in
 //! their own zones, roles and their pools, freeze windows, review capacity, and
-//! the slot problem that ties them together, plus the validated form the solver
-//! accepts. Nothing here knows about gRPC, async runtimes or storage, so the
+//! the slot problem that ties them together, the validated form the solver
+//! accepts, and the life of a tentative hold (explanations too). Nothing here knows about gRPC, async runtimes or storage, so the
 //! solver and the stores can depend on it without dragging those in.
 
 mod error;
