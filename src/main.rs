@@ -140,6 +140,20 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested; draining in-flight calls");
 }
 
+/// Prints a tool's output, or its error on stderr with a failing exit code.
+fn print_outcome(outcome: Result<String, impl std::fmt::Display>) -> ExitCode {
+    match outcome {
+        Ok(output) => {
+            print!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -161,35 +175,8 @@ async fn main() -> ExitCode {
                 }
             }
         }
-        Command::Holds(args) => match holds::run(&args).await {
-            Ok(output) => {
-                print!("{output}");
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("error: {error}");
-                ExitCode::FAILURE
-            }
-        },
-        Command::Load(args) => match load::run(&args).await {
-            Ok(report) => {
-                print!("{}", report.render());
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("error: {error}");
-                ExitCode::FAILURE
-            }
-        },
-        Command::FindSlots(args) => match find_slots::run(&args).await {
-            Ok(output) => {
-                print!("{output}");
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("error: {error}");
-                ExitCode::FAILURE
-            }
-        },
+        Command::Holds(args) => print_outcome(holds::run(&args).await),
+        Command::Load(args) => print_outcome(load::run(&args).await.map(|report| report.render())),
+        Command::FindSlots(args) => print_outcome(find_slots::run(&args).await),
     }
 }

@@ -193,3 +193,30 @@ async fn sigkill_mid_stream_loses_no_acknowledged_write() {
     child.kill().expect("stop");
     child.wait().expect("reaped");
 }
+
+#[tokio::test]
+async fn sigterm_drains_and_exits_cleanly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut child, url) = start(&dir.path().join("holds.db"));
+    let channel = tonic::transport::Endpoint::from_shared(url)
+        .expect("url")
+        .connect()
+        .await
+        .expect("serving");
+    drop(channel);
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    // Poll rather than block, so this runtime stays free to close connections.
+    for _ in 0..200 {
+        if let Some(exit) = child.try_wait().expect("waitable") {
+            assert!(exit.success(), "{exit:?}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.kill().expect("SIGKILL");
+    panic!("the server did not stop within 10 s of SIGTERM");
+}

@@ -435,3 +435,70 @@ async fn other_tickets_active_holds_are_busy_time_for_find_slots() {
     assert_ne!(after.slots[0].start, before.slots[0].start);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn named_substitution_is_applied_on_confirmation_and_checked_for_conflicts() {
+    let (server, _dir) = broker_server(clock()).await;
+    let mut bot = server.broker("bot").await;
+    let mut olga = server.broker("olga").await;
+    let hold = bot
+        .place_hold(place("CHG-S", &["ana", "ivy"], at(9, 0), 60, "s"))
+        .await
+        .expect("placed")
+        .into_inner();
+    bot.place_hold(place("CHG-BUSY", &["dan"], at(9, 0), 60, "busy"))
+        .await
+        .expect("dan is held elsewhere");
+    let substitute = |to: &str| pb::ApproveHoldRequest {
+        hold_id: hold.id.clone(),
+        substitutions: vec![pb::Substitution {
+            role_id: "role-ivy".into(),
+            from_person_id: "ivy".into(),
+            to_person_id: to.into(),
+        }],
+        token_ttl_seconds: 600,
+    };
+    let to_dan = olga
+        .approve_hold(substitute("dan"))
+        .await
+        .expect("approved")
+        .into_inner()
+        .approval_token;
+    let status = bot
+        .confirm_hold(confirm(&hold.id, &to_dan))
+        .await
+        .expect_err("dan is not free");
+    assert_eq!(status.code(), Code::Aborted, "{status:?}");
+    let unnamed = olga
+        .approve_hold(pb::ApproveHoldRequest {
+            substitutions: vec![pb::Substitution {
+                role_id: "role-x".into(),
+                from_person_id: "ivy".into(),
+                to_person_id: "cy".into(),
+            }],
+            ..substitute("cy")
+        })
+        .await;
+    assert_eq!(
+        unnamed.expect_err("wrong role").code(),
+        Code::InvalidArgument
+    );
+    let to_cy = olga
+        .approve_hold(substitute("cy"))
+        .await
+        .expect("approved")
+        .into_inner()
+        .approval_token;
+    let confirmed = bot
+        .confirm_hold(confirm(&hold.id, &to_cy))
+        .await
+        .expect("confirms")
+        .into_inner();
+    let people: Vec<_> = confirmed
+        .attendees
+        .iter()
+        .map(|a| a.person_id.as_str())
+        .collect();
+    assert_eq!(people, ["ana", "cy"]);
+    server.stop().await;
+}

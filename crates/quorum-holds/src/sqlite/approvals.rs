@@ -54,11 +54,8 @@ fn approve_in(
     token_ttl: Duration,
 ) -> Result<ApprovalGrant, HoldError> {
     let hold = rows::load(tx, id)?;
-    let owner: String = tx.query_row(
-        "SELECT release_owner FROM tickets WHERE change_ticket = ?1",
-        params![hold.change_ticket],
-        |r| r.get(0),
-    )?;
+    // Every placed hold's ticket has an owner; a missing one fails closed.
+    let owner = rows::release_owner(tx, &hold.change_ticket)?.unwrap_or_default();
     if owner != approver {
         return Err(HoldError::NotReleaseOwner {
             ticket: hold.change_ticket,

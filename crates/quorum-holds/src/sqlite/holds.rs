@@ -199,14 +199,10 @@ fn fix_release_owner(
     now: DateTime<Utc>,
     request: &PlaceHold,
 ) -> Result<(), HoldError> {
-    let owner: Option<String> = tx
-        .query_row(
-            "SELECT release_owner FROM tickets WHERE change_ticket = ?1",
-            params![request.change_ticket],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match (owner, &request.release_owner) {
+    match (
+        rows::release_owner(tx, &request.change_ticket)?,
+        &request.release_owner,
+    ) {
         (Some(owner), Some(named)) if &owner != named => Err(HoldError::ReleaseOwnerFixed {
             ticket: request.change_ticket.clone(),
             owner,

@@ -83,6 +83,17 @@ pub fn load(connection: &Connection, id: &HoldId) -> Result<Hold, HoldError> {
     })
 }
 
+/// The release owner the ticket's first hold named, if it has one.
+pub fn release_owner(connection: &Connection, ticket: &str) -> Result<Option<String>, HoldError> {
+    Ok(connection
+        .query_row(
+            "SELECT release_owner FROM tickets WHERE change_ticket = ?1",
+            params![ticket],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 pub fn insert_attendees(connection: &Connection, hold: &Hold) -> Result<(), HoldError> {
     let (start, end) = (ns(hold.slot.start)?, ns(hold.slot.end)?);
     let mut statement = connection.prepare_cached(
