@@ -68,14 +68,15 @@ fn add_hold_busy_time(
 /// dropped (the client cancelled, or its deadline passed in the transport).
 #[derive(Debug, Clone)]
 pub struct SolveBudget {
-    deadline: Instant,
+    /// `None` when the limit is beyond what the clock can represent.
+    deadline: Option<Instant>,
     abandoned: Arc<AtomicBool>,
 }
 
 impl SolveBudget {
     pub fn new(limit: Duration) -> Self {
         Self {
-            deadline: Instant::now() + limit,
+            deadline: Instant::now().checked_add(limit),
             abandoned: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -88,11 +89,12 @@ impl SolveBudget {
 
 impl StopSignal for SolveBudget {
     fn should_stop(&self) -> bool {
-        self.abandoned.load(Ordering::Relaxed) || Instant::now() >= self.deadline
+        self.abandoned.load(Ordering::Relaxed) || self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
     fn remaining(&self) -> Option<Duration> {
-        Some(self.deadline.saturating_duration_since(Instant::now()))
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
     }
 }
 

@@ -139,6 +139,10 @@ async fn unparseable_fields_are_named_in_bad_request_details() {
     request.people[2].time_zone = "Mars/Olympus_Mons".into();
     request.people[1].working_hours[0].start = "9am".into();
     request.horizon.as_mut().expect("horizon").end = None;
+    request.people[0].busy[0].start = Some(prost_types::Timestamp {
+        seconds: i64::MAX,
+        nanos: 0,
+    });
     let status = client(&server)
         .await
         .find_slots(request)
@@ -151,6 +155,7 @@ async fn unparseable_fields_are_named_in_bad_request_details() {
         "people[2].time_zone",
         "people[1].working_hours[0].start",
         "horizon.end",
+        "people[0].busy[0].start",
     ] {
         assert!(
             fields.contains(&expected.to_owned()),

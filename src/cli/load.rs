@@ -102,11 +102,14 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
     })?;
     let request = json::request_from_json(&text)?;
     let started = Instant::now();
-    let until = started + Duration::from_secs_f64(args.duration);
+    let seconds =
+        |s: f64| Duration::try_from_secs_f64(s).map_err(|e| LoadError::Arguments(e.to_string()));
+    let until = started + seconds(args.duration)?;
     let per_stream_requests = args.requests.map(|n| n.div_ceil(args.concurrency as u64));
     let interval = args
         .rate
-        .map(|r| Duration::from_secs_f64(args.concurrency as f64 / r));
+        .map(|r| seconds(args.concurrency as f64 / r))
+        .transpose()?;
     let mut streams = Vec::new();
     for _ in 0..args.concurrency {
         let channel = tonic::transport::Endpoint::from_shared(args.server.clone())
