@@ -5,10 +5,12 @@
 //! problem are the domain's (`SlotProblem::validate`), reported the same way.
 
 pub mod holds;
+mod problem;
 mod request;
 mod response;
 mod timestamp;
 
-pub use request::{engine_from_proto, problem_to_request, slot_problem};
+pub use problem::problem_to_request;
+pub use request::{engine_from_proto, slot_problem};
 pub use response::search_to_response;
 pub use timestamp::{from_timestamp, to_timestamp};

@@ -1,10 +1,10 @@
 //! `FindSlotsRequest` → `SlotProblem`, collecting every parse problem with its
-//! field path, and the reverse for the CLI and the fixture generator.
+//! field path; `problem` holds the reverse direction.
 //!
 //! Each conversion destructures the whole message, so a field added to the
 //! proto breaks the build here until someone decides what it means.
 
-use super::timestamp::{from_timestamp, to_timestamp};
+use super::timestamp::from_timestamp;
 use crate::pb;
 use chrono::{DateTime, Utc, Weekday};
 use chrono_tz::Tz;
@@ -374,13 +374,6 @@ pub fn engine_from_proto(engine: i32) -> Option<Engine> {
     }
 }
 
-pub(super) fn engine_to_proto(engine: Engine) -> pb::SolverEngine {
-    match engine {
-        Engine::Enumerate => pb::SolverEngine::Enumerate,
-        Engine::IntegerProgram => pb::SolverEngine::IntegerProgram,
-    }
-}
-
 fn weekday_from_proto(weekday: i32) -> Option<Weekday> {
     Some(match pb::Weekday::try_from(weekday).ok()? {
         pb::Weekday::Unspecified => return None,
@@ -394,32 +387,12 @@ fn weekday_from_proto(weekday: i32) -> Option<Weekday> {
     })
 }
 
-fn weekday_to_proto(weekday: Weekday) -> pb::Weekday {
-    match weekday {
-        Weekday::Mon => pb::Weekday::Monday,
-        Weekday::Tue => pb::Weekday::Tuesday,
-        Weekday::Wed => pb::Weekday::Wednesday,
-        Weekday::Thu => pb::Weekday::Thursday,
-        Weekday::Fri => pb::Weekday::Friday,
-        Weekday::Sat => pb::Weekday::Saturday,
-        Weekday::Sun => pb::Weekday::Sunday,
-    }
-}
-
 /// Unknown numbers read as BUSY: a status we cannot read must still block.
 fn busy_status(status: i32) -> BusyStatus {
     match pb::BusyStatus::try_from(status) {
         Ok(pb::BusyStatus::Tentative) => BusyStatus::Tentative,
         Ok(pb::BusyStatus::OutOfOffice) => BusyStatus::OutOfOffice,
         Ok(pb::BusyStatus::Busy | pb::BusyStatus::Unspecified) | Err(_) => BusyStatus::Busy,
-    }
-}
-
-fn busy_status_to_proto(status: BusyStatus) -> pb::BusyStatus {
-    match status {
-        BusyStatus::Busy => pb::BusyStatus::Busy,
-        BusyStatus::Tentative => pb::BusyStatus::Tentative,
-        BusyStatus::OutOfOffice => pb::BusyStatus::OutOfOffice,
     }
 }
 
@@ -430,140 +403,5 @@ fn freeze_kind(kind: i32) -> FreezeKind {
         Ok(pb::FreezeKind::ChangeFreeze | pb::FreezeKind::Unspecified) | Err(_) => {
             FreezeKind::ChangeFreeze
         }
-    }
-}
-
-fn freeze_kind_to_proto(kind: FreezeKind) -> pb::FreezeKind {
-    match kind {
-        FreezeKind::ChangeFreeze => pb::FreezeKind::ChangeFreeze,
-        FreezeKind::LaunchBlackout => pb::FreezeKind::LaunchBlackout,
-        FreezeKind::EvidenceFreeze => pb::FreezeKind::EvidenceFreeze,
-    }
-}
-
-fn range_to_proto(range: TimeRange) -> (Option<Timestamp>, Option<Timestamp>) {
-    (
-        Some(to_timestamp(range.start)),
-        Some(to_timestamp(range.end)),
-    )
-}
-
-/// The request that describes `problem`: used to write generated problems as
-/// request files, so benches, tests and clients share one workload.
-pub fn problem_to_request(problem: &SlotProblem, engine: Engine) -> pb::FindSlotsRequest {
-    let person = |p: &Person| pb::Person {
-        id: p.id.0.clone(),
-        display_name: p.display_name.clone(),
-        time_zone: p.time_zone.name().to_owned(),
-        working_hours: p
-            .working_hours
-            .iter()
-            .map(|w| pb::WorkingHours {
-                weekday: weekday_to_proto(w.weekday).into(),
-                start: w.start.to_string(),
-                end: w.end.to_string(),
-            })
-            .collect(),
-        busy: p
-            .busy
-            .iter()
-            .map(|b| {
-                let (start, end) = range_to_proto(b.range);
-                pb::BusyInterval {
-                    start,
-                    end,
-                    status: busy_status_to_proto(b.status).into(),
-                }
-            })
-            .collect(),
-    };
-    let (h_start, h_end) = range_to_proto(problem.horizon);
-    pb::FindSlotsRequest {
-        change_ticket: problem.change_ticket.clone(),
-        horizon: Some(pb::TimeRange {
-            start: h_start,
-            end: h_end,
-        }),
-        bucket_minutes: problem.bucket.minutes(),
-        meeting_minutes: problem.meeting_minutes,
-        not_before: problem.not_before.map(to_timestamp),
-        evidence_deadline: problem.evidence_deadline.map(to_timestamp),
-        roles: problem
-            .roles
-            .iter()
-            .map(|r| pb::RequiredRole {
-                id: r.id.0.clone(),
-                name: r.name.clone(),
-                pool: r.pool.iter().map(|p| p.0.clone()).collect(),
-                delegates: r
-                    .delegates
-                    .iter()
-                    .map(|d| pb::Delegate {
-                        person_id: d.person.0.clone(),
-                        authority_confirmed: d.authority_confirmed,
-                    })
-                    .collect(),
-            })
-            .collect(),
-        people: problem.people.iter().map(person).collect(),
-        optional_attendees: problem
-            .optional_attendees
-            .iter()
-            .map(|(p, w)| pb::OptionalAttendee {
-                person_id: p.0.clone(),
-                weight_minutes: *w,
-            })
-            .collect(),
-        freeze_windows: problem
-            .freeze_windows
-            .iter()
-            .map(|f| {
-                let (start, end) = range_to_proto(f.range);
-                pb::FreezeWindow {
-                    id: f.id.clone(),
-                    start,
-                    end,
-                    kind: freeze_kind_to_proto(f.kind).into(),
-                    reason: f.reason.clone(),
-                }
-            })
-            .collect(),
-        review_capacity: problem
-            .review_capacity
-            .as_ref()
-            .map(|c| pb::ReviewCapacity {
-                max_concurrent: c.max_concurrent,
-                booked: c
-                    .booked
-                    .iter()
-                    .map(|b| {
-                        let (start, end) = range_to_proto(b.range);
-                        pb::BookedReview {
-                            change_ticket: b.change_ticket.clone(),
-                            start,
-                            end,
-                        }
-                    })
-                    .collect(),
-            }),
-        preferences: problem
-            .preferences
-            .iter()
-            .map(|p| {
-                let (start, end) = range_to_proto(p.range);
-                pb::PreferenceWindow {
-                    id: p.id.clone(),
-                    start,
-                    end,
-                    weight_minutes: p.weight_minutes,
-                }
-            })
-            .collect(),
-        optional_attendee_weight_minutes: problem.optional_attendee_weight_minutes,
-        top_k: u32::try_from(problem.top_k).unwrap_or(u32::MAX),
-        allow_multiple_roles_per_person: problem.allow_multiple_roles_per_person,
-        tentative_is_free: problem.tentative_is_free,
-        engine: engine_to_proto(engine).into(),
-        explain: problem.explain,
     }
 }

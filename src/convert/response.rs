@@ -1,6 +1,6 @@
 //! `SlotSearch` → `FindSlotsResponse`.
 
-use super::{request::engine_to_proto, timestamp::to_timestamp};
+use super::{problem::engine_to_proto, timestamp::to_timestamp};
 use crate::pb;
 use quorum_domain::{
     Conflict, ConstraintKind, ConstraintRef, EscalationReason, Explanation, Outcome,
