@@ -50,9 +50,19 @@ impl From<ServiceError> for Status {
             ServiceError::SolverTask { .. } => Status::internal(message),
             ServiceError::ShuttingDown => Status::unavailable(message),
             ServiceError::Holds(HoldError::NotFound { .. }) => Status::not_found(message),
-            ServiceError::Holds(HoldError::Conflict { .. } | HoldError::Changed { .. }) => {
-                Status::aborted(message)
+            ServiceError::Holds(HoldError::Conflict { holds }) => {
+                // Machines read the conflicting holds from ErrorInfo, not the text.
+                let ids: Vec<&str> = holds.iter().map(|h| h.0.as_str()).collect();
+                let metadata: std::collections::HashMap<String, String> =
+                    [("conflicting_holds".to_owned(), ids.join(","))].into();
+                let details = ErrorDetails::with_error_info(
+                    "HOLD_CONFLICT",
+                    "quorum.v1.HoldBroker",
+                    metadata,
+                );
+                Status::with_error_details(Code::Aborted, message, details)
             }
+            ServiceError::Holds(HoldError::Changed { .. }) => Status::aborted(message),
             ServiceError::Holds(
                 HoldError::IdempotencyKeyReused { .. }
                 | HoldError::WrongState { .. }

@@ -257,7 +257,10 @@ async fn expired_hold_blocks_nobody_and_cannot_be_confirmed_without_a_sweeper() 
     let blocked = bot
         .place_hold(place("CHG-F", &["ana"], at(9, 30), 60, "f"))
         .await;
-    assert_eq!(blocked.expect_err("still active").code(), Code::Aborted);
+    let blocked = blocked.expect_err("still active");
+    assert_eq!(blocked.code(), Code::Aborted);
+    let info = tonic_types::StatusExt::get_details_error_info(&blocked).expect("error info");
+    assert_eq!(info.metadata.get("conflicting_holds"), Some(&hold.id));
     clock.advance(Duration::seconds(60));
     let seen = bot
         .get_hold(pb::GetHoldRequest {
