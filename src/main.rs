@@ -67,6 +67,10 @@ struct ServeArgs {
     /// x-quorum-identity header).
     #[arg(long, env = "QUORUM_TOKEN_FILE")]
     token_file: Option<PathBuf>,
+    /// HMAC-SHA256 key (at least 32 bytes) for approval tokens; by default
+    /// the store creates one on first start and keeps it in its file.
+    #[arg(long, env = "QUORUM_SIGNING_KEY_FILE")]
+    signing_key_file: Option<PathBuf>,
     /// Run only the slot finder.
     #[arg(long, conflicts_with = "holds_only")]
     slots_only: bool,
@@ -97,6 +101,7 @@ impl ServeArgs {
             hold_broker: (!self.slots_only).then(|| {
                 let mut broker = HoldBrokerConfig::new(self.store.clone());
                 broker.token_file = self.token_file.clone();
+                broker.signing_key_file = self.signing_key_file.clone();
                 broker.policy.max_ttl = chrono::Duration::hours(self.max_hold_hours);
                 broker
             }),

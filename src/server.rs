@@ -7,7 +7,7 @@ use crate::{
     auth::Authenticator, hold_broker::HoldBrokerService, pb, slot_finder::SlotFinderService,
 };
 use quorum_domain::{Clock, ProblemLimits, SystemClock};
-use quorum_holds::{HoldError, HoldPolicy, HoldStore, SqliteHoldStore};
+use quorum_holds::{HoldError, HoldPolicy, HoldStore, SqliteHoldStore, TokenSigner};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,6 +39,9 @@ pub struct HoldBrokerConfig {
     pub store_path: PathBuf,
     /// `<token> <identity>` lines; `None` is development mode.
     pub token_file: Option<PathBuf>,
+    /// At least 32 bytes of HMAC key for approval tokens; `None` uses the key
+    /// the store created on first start and keeps in its file.
+    pub signing_key_file: Option<PathBuf>,
     pub policy: HoldPolicy,
     /// How often expiries are written down (reads never wait for it).
     pub sweep_every: Duration,
@@ -51,6 +54,7 @@ impl HoldBrokerConfig {
         Self {
             store_path,
             token_file: None,
+            signing_key_file: None,
             policy: HoldPolicy::default(),
             sweep_every: Duration::from_secs(30),
             clock: Arc::new(SystemClock),
@@ -81,16 +85,31 @@ pub enum ServeError {
     Store(#[from] HoldError),
     #[error(transparent)]
     Auth(#[from] crate::auth::AuthError),
+    #[error("cannot read the signing key {path}: {source}")]
+    SigningKey {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Opens the hold store and reads the callers' tokens.
 fn open_broker(
     config: &HoldBrokerConfig,
 ) -> Result<(Arc<dyn HoldStore>, Authenticator), ServeError> {
+    let signer = match &config.signing_key_file {
+        Some(path) => {
+            let key = std::fs::read(path).map_err(|source| ServeError::SigningKey {
+                path: path.display().to_string(),
+                source,
+            })?;
+            Some(TokenSigner::new(key)?)
+        }
+        None => None,
+    };
     let store = SqliteHoldStore::open(
         &config.store_path,
         config.clock.clone(),
-        None,
+        signer,
         config.policy.clone(),
     )?;
     let auth = match &config.token_file {

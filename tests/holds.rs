@@ -505,3 +505,41 @@ async fn named_substitution_is_applied_on_confirmation_and_checked_for_conflicts
     assert_eq!(people, ["ana", "cy"]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn tokens_are_signed_with_the_configured_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key_path = dir.path().join("signing.key");
+    std::fs::write(&key_path, [42u8; 32]).expect("key written");
+    let mut broker = quorum::server::HoldBrokerConfig::new(dir.path().join("holds.db"));
+    broker.signing_key_file = Some(key_path);
+    broker.clock = clock();
+    let config = quorum::server::ServerConfig {
+        hold_broker: Some(broker),
+        ..Default::default()
+    };
+    let server = common::TestServer::start(config).await;
+    let mut bot = server.broker("bot").await;
+    let mut olga = server.broker("olga").await;
+    let hold = bot
+        .place_hold(place("CHG-K", &["ana"], at(9, 0), 60, "k"))
+        .await
+        .expect("placed")
+        .into_inner();
+    let token = approve(&mut olga, &hold.id).await;
+    let claims = quorum_holds::TokenSigner::new(vec![42; 32])
+        .expect("key")
+        .verify(&token)
+        .expect("signed with the configured key");
+    assert_eq!(
+        (claims.hold_id.as_str(), claims.approver.as_str()),
+        (hold.id.as_str(), "olga")
+    );
+    assert!(
+        quorum_holds::TokenSigner::new(vec![43; 32])
+            .expect("key")
+            .verify(&token)
+            .is_err()
+    );
+    server.stop().await;
+}
