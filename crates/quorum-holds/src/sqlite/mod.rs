@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS hold_attendees (
     PRIMARY KEY (hold_id, person_id)
 );
 CREATE INDEX IF NOT EXISTS attendees_by_person ON hold_attendees (person_id, start_ns);
+CREATE INDEX IF NOT EXISTS attendees_by_end ON hold_attendees (end_ns);
 CREATE TABLE IF NOT EXISTS approvals (
     token_id TEXT PRIMARY KEY,
     hold_id TEXT NOT NULL REFERENCES holds(id),
