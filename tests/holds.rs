@@ -543,3 +543,42 @@ async fn tokens_are_signed_with_the_configured_key() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn with_a_token_file_only_bearer_tokens_identify_callers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, "s3cret-bot bot\n").expect("token file written");
+    let mut broker = quorum::server::HoldBrokerConfig::new(dir.path().join("holds.db"));
+    broker.token_file = Some(tokens);
+    let config = quorum::server::ServerConfig {
+        hold_broker: Some(broker),
+        ..Default::default()
+    };
+    let server = common::TestServer::start(config).await;
+    // The development header means nothing once a token file is configured.
+    let mut claimed = server.broker("olga").await;
+    let status = claimed
+        .list_holds(pb::ListHoldsRequest::default())
+        .await
+        .expect_err("no bearer token");
+    assert_eq!(status.code(), Code::Unauthenticated);
+    let channel = server.channel().await;
+    let mut bearer = pb::hold_broker_client::HoldBrokerClient::with_interceptor(
+        channel,
+        |mut request: tonic::Request<()>| {
+            request.metadata_mut().insert(
+                "authorization",
+                tonic::metadata::MetadataValue::from_static("Bearer s3cret-bot"),
+            );
+            Ok(request)
+        },
+    );
+    let hold = bearer
+        .place_hold(place("CHG-AUTH", &["ana"], at(9, 0), 60, "auth"))
+        .await
+        .expect("placed")
+        .into_inner();
+    assert_eq!(hold.requester, "bot");
+    server.stop().await;
+}
