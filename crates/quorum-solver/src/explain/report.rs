@@ -30,6 +30,17 @@ fn pool_names(problem: &SlotProblem, person: usize) -> String {
     }
 }
 
+/// "working hours of sec-2 (security reviewer pool, Europe/Berlin)".
+fn person_label(what: &str, problem: &SlotProblem, person: usize) -> String {
+    let who = &problem.people[person];
+    format!(
+        "{what} of {} ({}{})",
+        who.id,
+        pool_names(problem, person),
+        who.time_zone.name()
+    )
+}
+
 fn role_label(problem: &SlotProblem, r: usize) -> String {
     let role = &problem.roles[r];
     let pool: Vec<&str> = role.pool.iter().map(|p| p.0.as_str()).collect();
@@ -69,31 +80,19 @@ pub fn describe(presolve: &Presolve<'_>, constraint: Constraint) -> ConstraintRe
         ),
         Constraint::WorkingHours(p) => {
             let who = &problem.people[p];
-            let label = format!(
-                "working hours of {} ({}{})",
-                who.id,
-                pool_names(problem, p),
-                who.time_zone.name()
-            );
             (
                 ConstraintKind::WorkingHours,
                 who.id.0.clone(),
-                label,
+                person_label("working hours", problem, p),
                 who.working_intervals(horizon),
             )
         }
         Constraint::Busy(p) => {
             let who = &problem.people[p];
-            let label = format!(
-                "busy time of {} ({}{})",
-                who.id,
-                pool_names(problem, p),
-                who.time_zone.name()
-            );
             (
                 ConstraintKind::BusyTime,
                 who.id.0.clone(),
-                label,
+                person_label("busy time", problem, p),
                 clip(who.blocking_busy(problem.tentative_is_free)),
             )
         }
