@@ -121,28 +121,45 @@ fn init_tracing(json: bool) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(
-            tokio::signal::unix::SignalKind::terminate(),
-        ) {
-            Ok(term) => term,
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the server");
-                let _ = ctrl_c.await;
-                return;
+/// Registers for SIGTERM and SIGINT (Ctrl-C) now, and returns the future
+/// that resolves on either. Registering before serving matters: a signal that
+/// arrives between "listening" and the first poll of a lazily registered
+/// handler would otherwise kill the process instead of draining it.
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let register = |kind: SignalKind, name: &'static str| {
+        signal(kind)
+            .map_err(|error| tracing::warn!(%error, signal = name, "cannot listen for this signal"))
+            .ok()
+    };
+    let (term, int) = (
+        register(SignalKind::terminate(), "SIGTERM"),
+        register(SignalKind::interrupt(), "SIGINT"),
+    );
+    async move {
+        let wait = |signal: Option<tokio::signal::unix::Signal>| async move {
+            match signal {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
         };
         tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
+            _ = wait(term) => {},
+            _ = wait(int) => {},
         }
+        tracing::info!("shutdown requested; draining in-flight calls");
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    tracing::info!("shutdown requested; draining in-flight calls");
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown requested; draining in-flight calls");
+    }
 }
 
 /// Prints a tool's output, or its error on stderr with a failing exit code.
@@ -172,7 +189,8 @@ async fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            match serve(listener, args.config(), shutdown_signal()).await {
+            let shutdown = shutdown_signal();
+            match serve(listener, args.config(), shutdown).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     tracing::error!(%error, "server failed");
