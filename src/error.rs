@@ -21,12 +21,37 @@ pub enum ServiceError {
     Holds(#[from] HoldError),
 }
 
+/// At most this many field violations travel in `google.rpc.BadRequest`: a
+/// default client drops trailers past 16 kB, and the details with them.
+pub const MAX_REPORTED_VIOLATIONS: usize = 50;
+
 fn summary(violations: &[FieldViolation]) -> String {
+    let more = if violations.len() >= quorum_domain::MAX_COLLECTED_VIOLATIONS {
+        " or more"
+    } else {
+        ""
+    };
     match violations {
         [] => "no details".to_owned(),
         [only] => only.to_string(),
-        [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
+        [first, ..] if violations.len() > MAX_REPORTED_VIOLATIONS => format!(
+            "{} field violations{more}, the first {MAX_REPORTED_VIOLATIONS} in the details; first: {first}",
+            violations.len()
+        ),
+        [first, rest @ ..] => format!("{first} (and {} more in the details)", rest.len()),
     }
+}
+
+/// `INVALID_ARGUMENT` with the first violations as `BadRequest` details.
+fn bad_request(message: String, violations: Vec<FieldViolation>) -> Status {
+    let details = ErrorDetails::with_bad_request(
+        violations
+            .into_iter()
+            .take(MAX_REPORTED_VIOLATIONS)
+            .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
+            .collect::<Vec<_>>(),
+    );
+    Status::with_error_details(Code::InvalidArgument, message, details)
 }
 
 impl From<ServiceError> for Status {
@@ -35,13 +60,17 @@ impl From<ServiceError> for Status {
         match error {
             ServiceError::InvalidRequest { violations }
             | ServiceError::Holds(HoldError::InvalidRequest { violations }) => {
-                let details = ErrorDetails::with_bad_request(
-                    violations
-                        .into_iter()
-                        .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
-                        .collect::<Vec<_>>(),
-                );
-                Status::with_error_details(Code::InvalidArgument, message, details)
+                bad_request(message, violations)
+            }
+            // Too large to solve or to explain is the request's doing, and the
+            // caller can change it: the field that chose it is named.
+            ServiceError::Solver(SolverError::ProgramTooLarge { .. }) => {
+                let field = FieldViolation::new("engine", message.clone());
+                bad_request(message, vec![field])
+            }
+            ServiceError::Solver(SolverError::ExplanationTooLarge { .. }) => {
+                let field = FieldViolation::new("explain", message.clone());
+                bad_request(message, vec![field])
             }
             ServiceError::Solver(SolverError::Stopped) => Status::deadline_exceeded(message),
             ServiceError::Solver(

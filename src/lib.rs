@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod connection;
 pub mod convert;
 pub mod error;
 pub mod hold_broker;

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use quorum::cli::find_slots::{self, FindSlotsArgs};
 use quorum::cli::holds::{self, HoldsArgs};
 use quorum::cli::load::{self, LoadArgs};
-use quorum::server::{HoldBrokerConfig, ServerConfig, serve};
+use quorum::server::{ConnectionLimits, HoldBrokerConfig, ServerConfig, serve};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,6 +80,25 @@ struct ServeArgs {
     /// Longest a hold may reach past now, by TTL or extension, in hours.
     #[arg(long, env = "QUORUM_MAX_HOLD_HOURS", default_value_t = 72)]
     max_hold_hours: i64,
+    /// Most non-zero terms of the integer program (engine INTEGER_PROGRAM).
+    #[arg(long, env = "QUORUM_MAX_PROGRAM_TERMS", default_value_t = quorum_domain::ProblemLimits::default().max_program_terms)]
+    max_program_terms: usize,
+    /// Largest explain: true answer, in bytes (estimated before it is built).
+    #[arg(long, env = "QUORUM_MAX_EXPLANATION_BYTES", default_value_t = quorum_domain::ProblemLimits::default().max_explanation_bytes)]
+    max_explanation_bytes: usize,
+    /// Close a connection with no call in flight for this many seconds.
+    #[arg(long, env = "QUORUM_IDLE_TIMEOUT_SECS", default_value_t = ConnectionLimits::default().idle_timeout.as_secs())]
+    idle_timeout_secs: u64,
+    /// End a call not answered within this many seconds (also one whose
+    /// request never finishes arriving).
+    #[arg(long, env = "QUORUM_REQUEST_TIMEOUT_SECS", default_value_t = ConnectionLimits::default().request_timeout.as_secs())]
+    request_timeout_secs: u64,
+    /// Send HTTP/2 keepalive pings this often, in seconds.
+    #[arg(long, env = "QUORUM_KEEPALIVE_SECS", default_value_t = ConnectionLimits::default().keepalive_interval.as_secs())]
+    keepalive_secs: u64,
+    /// After SIGTERM, report NOT_SERVING for this long before draining.
+    #[arg(long, env = "QUORUM_DRAIN_GRACE_MS", default_value_t = ConnectionLimits::default().drain_grace.as_millis() as u64)]
+    drain_grace_ms: u64,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "QUORUM_LOG_JSON")]
     log_json: bool,
@@ -92,7 +111,17 @@ impl ServeArgs {
         limits.max_buckets = self.max_buckets;
         limits.max_people = self.max_people;
         limits.max_busy_intervals = self.max_busy_intervals;
+        limits.max_program_terms = self.max_program_terms;
+        limits.max_explanation_bytes = self.max_explanation_bytes;
+        let connections = ConnectionLimits {
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            keepalive_interval: Duration::from_secs(self.keepalive_secs),
+            drain_grace: Duration::from_millis(self.drain_grace_ms),
+            ..ConnectionLimits::default()
+        };
         ServerConfig {
+            connections,
             limits,
             max_message_bytes: self.max_message_bytes,
             max_solve_time: Duration::from_millis(self.max_solve_ms),

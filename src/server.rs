@@ -3,6 +3,7 @@
 //! limits from the configuration, until the shutdown future resolves (SIGTERM
 //! or Ctrl-C in the binary).
 
+use crate::connection::{IdleClosing, TrackCalls};
 use crate::{
     auth::Authenticator, hold_broker::HoldBrokerService, pb, slot_finder::SlotFinderService,
 };
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
 use tonic::transport::{Server, server::TcpIncoming};
 
 /// Everything an operator can tune; `Default` is the embedded configuration.
@@ -30,6 +32,36 @@ pub struct ServerConfig {
     pub slot_finder: bool,
     /// Serve HoldBroker on this store; `None` runs the slot finder alone.
     pub hold_broker: Option<HoldBrokerConfig>,
+    /// How long connections and calls may linger.
+    pub connections: ConnectionLimits,
+}
+
+/// Bounds on what a slow or silent client can hold on to.
+#[derive(Debug, Clone)]
+pub struct ConnectionLimits {
+    /// A connection with no call in flight for this long is closed.
+    pub idle_timeout: Duration,
+    /// A call not answered in this long, including one whose request never
+    /// finishes arriving, is ended with `DEADLINE_EXCEEDED`.
+    pub request_timeout: Duration,
+    /// HTTP/2 pings find peers that vanished without closing.
+    pub keepalive_interval: Duration,
+    pub keepalive_timeout: Duration,
+    /// After SIGTERM, health says `NOT_SERVING` for this long while calls are
+    /// still served, so a load balancer can stop sending new ones first.
+    pub drain_grace: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(60),
+            keepalive_interval: Duration::from_secs(30),
+            keepalive_timeout: Duration::from_secs(10),
+            drain_grace: Duration::from_secs(1),
+        }
+    }
 }
 
 /// The hold broker's store, callers and rules.
@@ -71,6 +103,7 @@ impl Default for ServerConfig {
             concurrent_solves: std::thread::available_parallelism().map_or(2, |n| n.get()),
             slot_finder: true,
             hold_broker: None,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -142,6 +175,46 @@ fn spawn_sweeper(store: Arc<dyn HoldStore>, every: Duration) -> tokio::task::Joi
     })
 }
 
+/// Accepted connections, with TCP_NODELAY and closed once idle too long.
+fn idle_closing(
+    listener: TcpListener,
+    idle: Duration,
+) -> impl tokio_stream::Stream<Item = std::io::Result<IdleClosing>> {
+    // Without TCP_NODELAY a request larger than one segment waits out the
+    // peer's delayed ACK: about 40 ms added to every medium-sized call.
+    TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .map(move |accepted| accepted.map(|stream| IdleClosing::new(stream, idle)))
+}
+
+/// Resolves after `shutdown`, once health has said `NOT_SERVING` for
+/// `grace`: calls are still served meanwhile, so a load balancer watching
+/// health stops sending new ones before the server stops taking them.
+async fn drain_after(
+    shutdown: impl Future<Output = ()>,
+    health: tonic_health::server::HealthReporter,
+    grace: Duration,
+) {
+    shutdown.await;
+    health
+        .set_service_status("", tonic_health::ServingStatus::NotServing)
+        .await;
+    health
+        .set_not_serving::<pb::slot_finder_server::SlotFinderServer<SlotFinderService>>()
+        .await;
+    health
+        .set_service_status(
+            "quorum.v1.HoldBroker",
+            tonic_health::ServingStatus::NotServing,
+        )
+        .await;
+    tracing::info!(
+        grace_ms = grace.as_millis() as u64,
+        "health is NOT_SERVING; draining"
+    );
+    tokio::time::sleep(grace).await;
+}
+
 /// Serves on `listener` until `shutdown` resolves, then drains in-flight calls.
 pub async fn serve(
     listener: TcpListener,
@@ -204,18 +277,19 @@ pub async fn serve(
         hold_broker = config.hold_broker.is_some(),
         "quorum listening"
     );
+    let limits = config.connections.clone();
+    let shutdown = drain_after(shutdown, health, limits.drain_grace);
     Server::builder()
+        .timeout(limits.request_timeout)
+        .http2_keepalive_interval(Some(limits.keepalive_interval))
+        .http2_keepalive_timeout(Some(limits.keepalive_timeout))
+        .layer(TrackCalls)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_optional_service(slot_finder)
         .add_optional_service(hold_broker)
-        // Without TCP_NODELAY a request larger than one segment waits out the
-        // peer's delayed ACK: about 40 ms added to every medium-sized call.
-        .serve_with_incoming_shutdown(
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
-            shutdown,
-        )
+        .serve_with_incoming_shutdown(idle_closing(listener, limits.idle_timeout), shutdown)
         .await?;
     if let Some(sweeper) = sweeper {
         sweeper.abort();

@@ -3,7 +3,7 @@
 //! [`solve_request`], serves the CLI's local mode.
 
 use crate::{convert, error::ServiceError, pb};
-use quorum_domain::{BusyInterval, BusyStatus, PersonId, ProblemLimits, SlotProblem};
+use quorum_domain::{PersonId, ProblemLimits};
 use quorum_holds::HoldStore;
 use quorum_solver::{StopSignal, find_slots};
 use std::sync::{
@@ -31,37 +31,25 @@ pub fn solve_with_holds(
     holds: Option<&dyn HoldStore>,
     stop: &dyn StopSignal,
 ) -> Result<pb::FindSlotsResponse, ServiceError> {
-    let (mut problem, engine) = convert::slot_problem(request)
+    let (problem, engine) = convert::slot_problem(request)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
-    if let Some(holds) = holds {
-        add_hold_busy_time(&mut problem, holds)?;
-    }
-    let problem = problem
+    // The caller's request is checked on its own first: the hold store is
+    // never asked about a request that is invalid, and holds never push a
+    // valid request over the caller's limits.
+    let mut problem = problem
         .validate(limits)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
+    if let Some(holds) = holds {
+        let people: Vec<PersonId> = problem.people.iter().map(|p| p.id.clone()).collect();
+        let busy = holds.busy_from_holds(&people, problem.horizon, &problem.change_ticket)?;
+        problem.add_busy_time(busy);
+    }
     let search = find_slots(&problem, engine, stop)?;
     Ok(convert::search_to_response(
         &problem.change_ticket,
         search,
         engine,
     ))
-}
-
-fn add_hold_busy_time(
-    problem: &mut SlotProblem,
-    holds: &dyn HoldStore,
-) -> Result<(), ServiceError> {
-    let people: Vec<PersonId> = problem.people.iter().map(|p| p.id.clone()).collect();
-    let busy = holds.busy_from_holds(&people, problem.horizon, &problem.change_ticket)?;
-    for (person, range) in busy {
-        if let Some(who) = problem.people.iter_mut().find(|p| p.id == person) {
-            who.busy.push(BusyInterval {
-                range,
-                status: BusyStatus::Busy,
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Stops a solve at a deadline, or as soon as the request that started it is

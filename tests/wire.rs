@@ -276,3 +276,36 @@ async fn load_tool_reports_throughput_and_latency() {
     assert!(report.render().contains("p99"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn holds_are_not_consulted_before_the_request_is_valid() {
+    // With the hold broker on, a horizon past 2262 once reached the hold
+    // store, whose out-of-range error had no field path and hid the others.
+    let clock = std::sync::Arc::new(quorum_domain::ManualClock::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z")
+            .unwrap()
+            .to_utc(),
+    ));
+    let (server, _dir) = common::broker_server(clock).await;
+    let mut request = fixture("back-to-back-busy.json");
+    let horizon = request.horizon.as_mut().expect("horizon");
+    horizon.start = Some(prost_types::Timestamp {
+        seconds: 10_000_000_000,
+        nanos: 0,
+    });
+    horizon.end = Some(prost_types::Timestamp {
+        seconds: 10_000_086_400,
+        nanos: 0,
+    });
+    request.meeting_minutes = 0;
+    let status = client(&server)
+        .await
+        .find_slots(request)
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let fields = violated_fields(&status);
+    assert!(fields.contains(&"meeting_minutes".to_owned()), "{fields:?}");
+    assert!(fields.iter().all(|f| !f.is_empty()), "{fields:?}");
+    server.stop().await;
+}

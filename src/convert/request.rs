@@ -56,8 +56,12 @@ struct Parser {
 
 impl Parser {
     fn violation(&mut self, field: &FieldPath<'_>, description: impl Into<String>) {
-        self.violations
-            .push(FieldViolation::new(field.to_string(), description));
+        // A request of nothing but bad fields must not turn into a larger
+        // list of sentences: past the cap the rest are only counted as "more".
+        if self.violations.len() < quorum_domain::MAX_COLLECTED_VIOLATIONS {
+            self.violations
+                .push(FieldViolation::new(field.to_string(), description));
+        }
     }
 
     fn instant(&mut self, ts: Option<&Timestamp>, path: &FieldPath<'_>) -> DateTime<Utc> {
@@ -99,7 +103,13 @@ impl Parser {
 
     fn local_time(&mut self, text: &str, path: &FieldPath<'_>) -> LocalTime {
         LocalTime::parse(text).unwrap_or_else(|e| {
-            self.violation(path, e.to_string());
+            // The parser's message quotes the text: not when it is huge.
+            let shown = if text.len() > 16 {
+                format!("{} bytes are not a time of day; write HH:MM", text.len())
+            } else {
+                e.to_string()
+            };
+            self.violation(path, shown);
             LocalTime::MIDNIGHT
         })
     }
@@ -115,7 +125,10 @@ impl Parser {
         let zone = time_zone.parse::<Tz>().unwrap_or_else(|_| {
             self.violation(
                 &path.field("time_zone"),
-                format!("{time_zone:?} is not an IANA time zone name such as \"Europe/Berlin\""),
+                format!(
+                    "{:?} is not an IANA time zone name such as \"Europe/Berlin\"",
+                    time_zone.chars().take(64).collect::<String>()
+                ),
             );
             chrono_tz::UTC
         });

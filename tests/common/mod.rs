@@ -61,6 +61,13 @@ impl TestServer {
             .expect("connect")
     }
 
+    /// Signals shutdown without waiting for the server to finish draining.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

@@ -28,6 +28,17 @@ pub struct ProblemLimits {
     pub max_top_k: usize,
     /// Largest absolute weight, in minutes, of any preference or attendee.
     pub max_weight_minutes: i64,
+    /// Longest id, ticket or label, in bytes: ids are echoed into responses,
+    /// logs and the audit trail, so an unbounded one is an amplifier.
+    pub max_id_bytes: usize,
+    /// Largest integer program, in non-zero coefficients (one per available
+    /// start of each role candidate, plus one per start). Checked before the
+    /// program is built: its memory grows with this number.
+    pub max_program_terms: usize,
+    /// Largest `explain: true` answer, in bytes as estimated before its
+    /// rejected runs are written out (each run repeats its reasons' ranges
+    /// and labels, so the answer can grow far beyond the request).
+    pub max_explanation_bytes: usize,
 }
 
 impl Default for ProblemLimits {
@@ -45,6 +56,9 @@ impl Default for ProblemLimits {
             max_optional_attendees: 1_000,
             max_top_k: 1_000,
             max_weight_minutes: 1_000_000,
+            max_id_bytes: 256,
+            max_program_terms: 500_000,
+            max_explanation_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -113,7 +127,10 @@ impl SlotProblem {
     pub fn validate(self, limits: &ProblemLimits) -> Result<ValidatedProblem, Vec<FieldViolation>> {
         let violations = validate::violations(&self, limits);
         if violations.is_empty() {
-            Ok(ValidatedProblem(self))
+            Ok(ValidatedProblem {
+                problem: self,
+                limits: limits.clone(),
+            })
         } else {
             Err(violations)
         }
@@ -121,19 +138,50 @@ impl SlotProblem {
 }
 
 /// A slot problem that passed [`SlotProblem::validate`]: every reference
-/// resolves, every range is non-empty and every size is within its limit.
+/// resolves, every range is non-empty and every size is within its limit. It
+/// keeps the limits it was checked against, so the solver can refuse work
+/// whose size only shows after presolve (the integer program, explanations).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ValidatedProblem(SlotProblem);
+pub struct ValidatedProblem {
+    problem: SlotProblem,
+    limits: ProblemLimits,
+}
 
 impl ValidatedProblem {
     pub fn into_inner(self) -> SlotProblem {
-        self.0
+        self.problem
+    }
+
+    pub fn limits(&self) -> &ProblemLimits {
+        &self.limits
+    }
+
+    /// Adds busy time the server knows of (other tickets' holds) after the
+    /// caller's request was checked: it must not count against the caller's
+    /// own limits, and non-empty ranges keep the problem valid. Busy time of
+    /// people the request does not name is ignored.
+    pub fn add_busy_time(&mut self, busy: impl IntoIterator<Item = (PersonId, TimeRange)>) {
+        let index: std::collections::HashMap<PersonId, usize> = self
+            .problem
+            .people
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i))
+            .collect();
+        for (person, range) in busy {
+            if let (Some(&i), false) = (index.get(&person), range.is_empty()) {
+                self.problem.people[i].busy.push(crate::BusyInterval {
+                    range,
+                    status: crate::BusyStatus::Busy,
+                });
+            }
+        }
     }
 }
 
 impl Deref for ValidatedProblem {
     type Target = SlotProblem;
     fn deref(&self) -> &SlotProblem {
-        &self.0
+        &self.problem
     }
 }

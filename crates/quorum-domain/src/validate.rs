@@ -5,19 +5,33 @@
 use crate::{FieldViolation, ProblemLimits, SlotProblem, TimeRange};
 use std::collections::{HashMap, HashSet};
 
+/// At most this many violations are collected: a 16 MiB request of bad fields
+/// would otherwise become a far larger list of sentences.
+pub const MAX_COLLECTED_VIOLATIONS: usize = 1_000;
+
 pub(crate) fn violations(problem: &SlotProblem, limits: &ProblemLimits) -> Vec<FieldViolation> {
     let mut out = Vec::new();
     check_frame(problem, limits, &mut out);
+    let before = out.len();
     check_sizes(problem, limits, &mut out);
+    // Per-item checks allocate a path per item: only worth it once the sizes
+    // are known to be within the limits.
+    if out.len() > before {
+        return out;
+    }
+    check_id_lengths(problem, limits, &mut out);
     let people = check_people(problem, &mut out);
     check_roles(problem, limits, &people, &mut out);
     check_optional_attendees(problem, limits, &people, &mut out);
     check_rules(problem, limits, &mut out);
+    out.truncate(MAX_COLLECTED_VIOLATIONS);
     out
 }
 
 fn push(out: &mut Vec<FieldViolation>, field: impl Into<String>, description: impl Into<String>) {
-    out.push(FieldViolation::new(field, description));
+    if out.len() < MAX_COLLECTED_VIOLATIONS {
+        out.push(FieldViolation::new(field, description));
+    }
 }
 
 fn check_range(range: &TimeRange, path: &str, out: &mut Vec<FieldViolation>) {
@@ -140,6 +154,86 @@ fn check_sizes(problem: &SlotProblem, limits: &ProblemLimits, out: &mut Vec<Fiel
             );
         }
     }
+    for (i, person) in problem.people.iter().enumerate() {
+        let count = person.working_hours.len();
+        if count > limits.max_working_hours_per_person {
+            push(
+                out,
+                format!("people[{i}].working_hours"),
+                format!(
+                    "{count} working windows exceed this server's limit of {} per person; join touching windows",
+                    limits.max_working_hours_per_person
+                ),
+            );
+        }
+    }
+}
+
+/// Every id and label a response or log may echo is bounded in size.
+fn check_id_lengths(problem: &SlotProblem, limits: &ProblemLimits, out: &mut Vec<FieldViolation>) {
+    let max = limits.max_id_bytes;
+    for (i, freeze) in problem.freeze_windows.iter().enumerate() {
+        // A reason is a short sentence, not an id: four times the room.
+        if freeze.reason.len() > 4 * max {
+            push(
+                out,
+                format!("freeze_windows[{i}].reason"),
+                format!(
+                    "{} bytes is longer than this server's limit of {} bytes for a reason",
+                    freeze.reason.len(),
+                    4 * max
+                ),
+            );
+        }
+    }
+    let mut check = |text: &str, path: &dyn Fn() -> String| {
+        if text.len() > max {
+            push(
+                out,
+                path(),
+                format!(
+                    "{} bytes is longer than this server's limit of {max} bytes for ids and labels",
+                    text.len()
+                ),
+            );
+        }
+    };
+    check(&problem.change_ticket, &|| "change_ticket".to_owned());
+    for (i, person) in problem.people.iter().enumerate() {
+        check(&person.id.0, &|| format!("people[{i}].id"));
+    }
+    for (i, role) in problem.roles.iter().enumerate() {
+        check(&role.id.0, &|| format!("roles[{i}].id"));
+        check(role.label(), &|| format!("roles[{i}].name"));
+    }
+    for (i, freeze) in problem.freeze_windows.iter().enumerate() {
+        check(&freeze.id, &|| format!("freeze_windows[{i}].id"));
+    }
+    if let Some(capacity) = &problem.review_capacity {
+        for (i, review) in capacity.booked.iter().enumerate() {
+            check(&review.change_ticket, &|| {
+                format!("review_capacity.booked[{i}].change_ticket")
+            });
+        }
+    }
+    for (i, preference) in problem.preferences.iter().enumerate() {
+        check(&preference.id, &|| format!("preferences[{i}].id"));
+    }
+}
+
+/// An id as a message may quote it: long ones are cut, so a violation never
+/// echoes megabytes back to the caller.
+fn quoted(id: &str) -> String {
+    const SHOWN: usize = 64;
+    if id.len() <= SHOWN {
+        format!("{id:?}")
+    } else {
+        let cut = (0..=SHOWN)
+            .rev()
+            .find(|&i| id.is_char_boundary(i))
+            .unwrap_or(0);
+        format!("{:?}…", &id[..cut])
+    }
 }
 
 /// Checks people and returns the index of each defined id.
@@ -158,8 +252,8 @@ fn check_people<'a>(
                 out,
                 format!("{path}.id"),
                 format!(
-                    "duplicate person id {:?}, first defined at people[{first}]",
-                    person.id.0
+                    "duplicate person id {}, first defined at people[{first}]",
+                    quoted(&person.id.0)
                 ),
             );
         }
@@ -193,7 +287,11 @@ fn check_reference(
     out: &mut Vec<FieldViolation>,
 ) {
     if !people.contains_key(id) {
-        push(out, path, format!("person {id:?} is not defined in people"));
+        push(
+            out,
+            path,
+            format!("person {} is not defined in people", quoted(id)),
+        );
     }
 }
 
@@ -216,8 +314,8 @@ fn check_roles(
                 out,
                 format!("{path}.id"),
                 format!(
-                    "duplicate role id {:?}, first used by roles[{first}]",
-                    role.id.0
+                    "duplicate role id {}, first used by roles[{first}]",
+                    quoted(&role.id.0)
                 ),
             );
         } else {
@@ -228,8 +326,8 @@ fn check_roles(
                 out,
                 format!("{path}.pool"),
                 format!(
-                    "role {:?} has an empty pool; name at least one person who can fill it",
-                    role.label()
+                    "role {} has an empty pool; name at least one person who can fill it",
+                    quoted(role.label())
                 ),
             );
         }
@@ -251,7 +349,7 @@ fn check_roles(
                 push(
                     out,
                     format!("{path}.pool[{j}]"),
-                    format!("person {:?} is listed twice", person.0),
+                    format!("person {} is listed twice", quoted(&person.0)),
                 );
             }
         }
@@ -280,7 +378,7 @@ fn check_optional_attendees(
             push(
                 out,
                 format!("{path}.person_id"),
-                format!("person {:?} is listed twice", person.0),
+                format!("person {} is listed twice", quoted(&person.0)),
             );
         }
         if let Some(w) = weight {
@@ -303,7 +401,7 @@ fn check_rules(problem: &SlotProblem, limits: &ProblemLimits, out: &mut Vec<Fiel
             push(
                 out,
                 format!("{path}.id"),
-                format!("duplicate freeze window id {:?}", freeze.id),
+                format!("duplicate freeze window id {}", quoted(&freeze.id)),
             );
         }
         check_range(&freeze.range, &path, out);

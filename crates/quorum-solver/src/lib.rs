@@ -39,6 +39,14 @@ pub enum SolverError {
         "the solve ran out of its time budget and was stopped; allow a longer deadline or shrink the horizon"
     )]
     Stopped,
+    #[error(
+        "the integer program would have {terms} terms, more than this server's limit of {limit}; use the ENUMERATE engine, larger buckets or a shorter horizon"
+    )]
+    ProgramTooLarge { terms: usize, limit: usize },
+    #[error(
+        "the explanation of rejected starts would take about {bytes} bytes, more than this server's limit of {limit}; ask without explain, or for a shorter horizon"
+    )]
+    ExplanationTooLarge { bytes: usize, limit: usize },
     #[error("the integer program could not be solved: {detail}")]
     Program { detail: String },
     #[error("internal inconsistency in the solver: {detail}; please report this request")]
@@ -85,13 +93,25 @@ pub fn find_slots(
     let top_k = problem.top_k;
     let starts = match engine {
         Engine::Enumerate => enumerate::ranked_starts(&presolve, &costs, top_k, stop)?,
-        Engine::IntegerProgram => program::ranked_starts(&presolve, &costs, top_k, stop)?,
+        Engine::IntegerProgram => program::ranked_starts(
+            &presolve,
+            &costs,
+            top_k,
+            problem.limits().max_program_terms,
+            stop,
+        )?,
     };
     let slots = starts
         .iter()
         .map(|&start| slot::build(&presolve, &costs, start, &StartRoles::at(&presolve, start)))
         .collect::<Result<Vec<_>, _>>()?;
-    let explanation = explain::explain(&presolve, &costs, &starts, stop)?;
+    let explanation = explain::explain(
+        &presolve,
+        &costs,
+        &starts,
+        problem.limits().max_explanation_bytes,
+        stop,
+    )?;
     Ok(SlotSearch {
         slots,
         grid_origin: presolve.grid.origin,

@@ -23,8 +23,10 @@ pub fn ranked_starts(
     presolve: &Presolve<'_>,
     costs: &Costs,
     top_k: usize,
+    max_terms: usize,
     stop: &dyn StopSignal,
 ) -> Result<Vec<usize>, SolverError> {
+    check_size(presolve, max_terms)?;
     let mut remaining = costs.ranked(presolve.candidates.ones());
     let mut chosen = Vec::new();
     while chosen.len() < top_k && !remaining.is_empty() {
@@ -47,6 +49,26 @@ pub fn ranked_starts(
     Ok(chosen)
 }
 
+/// Refuses a program larger than the problem's limit before any of it is
+/// built: its memory, and microlp's, grows with the number of non-zero terms.
+fn check_size(presolve: &Presolve<'_>, limit: usize) -> Result<(), SolverError> {
+    let starts = presolve.candidates.count_ones(..);
+    let mut terms = 2 * starts;
+    for role in &presolve.roles {
+        for candidate in role {
+            if let Some(available) = presolve.available(candidate.person) {
+                // z in the fill row, the link row and the load row, plus the
+                // starts where the candidate is available.
+                terms += 3 + available.intersection_count(&presolve.candidates);
+            }
+        }
+    }
+    if terms > limit {
+        return Err(SolverError::ProgramTooLarge { terms, limit });
+    }
+    Ok(())
+}
+
 /// Solves the program over `starts` (in rank order) and returns the position of
 /// the chosen start, or `None` when no start admits an assignment.
 fn solve_once(
@@ -64,6 +86,7 @@ fn solve_once(
     let people = presolve.problem.people.len();
     let mut role_load: Vec<Option<Expression>> = vec![None; people];
     for role in &presolve.roles {
+        stop.check()?;
         let mut fill = Expression::default();
         for candidate in role {
             let Some(available) = presolve.available(candidate.person) else {
@@ -98,6 +121,11 @@ fn solve_once(
         }
         Ok(_) => Err(SolverError::Stopped),
         Err(ResolutionError::Infeasible) => Ok(None),
+        // microlp reports its time limit as an error; the limit is ours.
+        Err(_) if stop.should_stop() => Err(SolverError::Stopped),
+        Err(ResolutionError::Other(text)) if text.contains("Time limit") => {
+            Err(SolverError::Stopped)
+        }
         Err(other) => Err(SolverError::Program {
             detail: other.to_string(),
         }),

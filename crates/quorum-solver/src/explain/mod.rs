@@ -17,6 +17,7 @@ pub fn explain(
     presolve: &Presolve<'_>,
     costs: &Costs,
     starts: &[usize],
+    max_bytes: usize,
     stop: &dyn StopSignal,
 ) -> Result<Explanation, SolverError> {
     let rules = Rules::new(presolve);
@@ -25,7 +26,7 @@ pub fn explain(
             .iter()
             .max()
             .map_or(presolve.grid.starts, |last| *last);
-        rejections::rejected_runs(&rules, upto, stop)?
+        rejections::rejected_runs(&rules, upto, max_bytes, stop)?
     } else {
         Vec::new()
     };

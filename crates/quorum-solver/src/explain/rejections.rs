@@ -7,13 +7,19 @@ use super::{
     rules::{Constraint, Enforced, Rules},
 };
 use crate::{SolverError, StopSignal};
-use quorum_domain::RejectedStarts;
+use quorum_domain::{ConstraintRef, RejectedStarts};
+use std::collections::HashMap;
 
 const STOP_CHECK_EVERY: usize = 256;
+/// Encoded size of one time range (two timestamps and their tags), rounded up.
+const RANGE_BYTES: usize = 32;
+/// A run's own timestamps and sentence, without its reasons.
+const RUN_BYTES: usize = 96;
 
 pub fn rejected_runs(
     rules: &Rules<'_>,
     upto: usize,
+    max_bytes: usize,
     stop: &dyn StopSignal,
 ) -> Result<Vec<RejectedStarts>, SolverError> {
     let all = Enforced::all(rules.presolve);
@@ -30,13 +36,31 @@ pub fn rejected_runs(
             _ => runs.push((start, start, reasons)),
         }
     }
+    // Each constraint is described once; every run then repeats its ranges,
+    // so the answer's size is counted, and refused, before it is written out.
+    let mut described: HashMap<Constraint, ConstraintRef> = HashMap::new();
+    let mut bytes = 0usize;
+    for (_, _, reasons) in &runs {
+        stop.check()?;
+        bytes = bytes.saturating_add(RUN_BYTES);
+        for &c in reasons {
+            let d = described
+                .entry(c)
+                .or_insert_with(|| report::describe(rules.presolve, c));
+            // The label appears in the reason and in the run's sentence.
+            bytes = bytes.saturating_add(RANGE_BYTES * d.ranges.len() + 2 * d.label.len());
+        }
+        if bytes > max_bytes {
+            return Err(SolverError::ExplanationTooLarge {
+                bytes,
+                limit: max_bytes,
+            });
+        }
+    }
     Ok(runs
         .into_iter()
         .map(|(first, last, reasons)| {
-            let reasons: Vec<_> = reasons
-                .into_iter()
-                .map(|c| report::describe(rules.presolve, c))
-                .collect();
+            let reasons: Vec<_> = reasons.iter().map(|c| described[c].clone()).collect();
             let (first_start, last_start) = (
                 rules.grid().start_instant(first),
                 rules.grid().start_instant(last),
