@@ -7,7 +7,6 @@ use quorum::cli::find_slots::{self, FindSlotsArgs};
 use quorum::cli::holds::{self, HoldsArgs};
 use quorum::cli::load::{self, LoadArgs};
 use quorum::server::{ConnectionLimits, HoldBrokerConfig, ServerConfig, serve};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -38,9 +37,9 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
-    /// Address to listen on.
+    /// Address to listen on: host:port (a name such as localhost resolves).
     #[arg(long, env = "QUORUM_LISTEN", default_value = "127.0.0.1:50051")]
-    listen: SocketAddr,
+    listen: String,
     /// Largest request or response, in bytes.
     #[arg(long, env = "QUORUM_MAX_MESSAGE_BYTES", default_value_t = ServerConfig::default().max_message_bytes)]
     max_message_bytes: usize,
@@ -140,8 +139,11 @@ impl ServeArgs {
 
 fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    // Colour codes only for a person at a terminal, never into a log file.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();
@@ -192,11 +194,22 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 }
 
 /// Prints a tool's output, or its error on stderr with a failing exit code.
+/// A reader that went away (`quorum … | head`) ends the output quietly.
 fn print_outcome(outcome: Result<String, impl std::fmt::Display>) -> ExitCode {
+    use std::io::Write;
     match outcome {
         Ok(output) => {
-            print!("{output}");
-            ExitCode::SUCCESS
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(output.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("error: cannot write the output: {error}");
+                    ExitCode::FAILURE
+                }
+                _ => ExitCode::SUCCESS,
+            }
         }
         Err(error) => {
             eprintln!("error: {error}");
@@ -211,7 +224,7 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => {
             init_tracing(args.log_json);
-            let listener = match tokio::net::TcpListener::bind(args.listen).await {
+            let listener = match tokio::net::TcpListener::bind(args.listen.as_str()).await {
                 Ok(listener) => listener,
                 Err(error) => {
                     tracing::error!(%error, listen = %args.listen, "cannot listen");
@@ -228,7 +241,12 @@ async fn main() -> ExitCode {
             }
         }
         Command::Holds(args) => print_outcome(holds::run(&args).await),
-        Command::Load(args) => print_outcome(load::run(&args).await.map(|report| report.render())),
+        Command::Load(args) => print_outcome(
+            load::run(&args)
+                .await
+                .and_then(load::require_success)
+                .map(|report| report.render()),
+        ),
         Command::FindSlots(args) => print_outcome(find_slots::run(&args).await),
     }
 }

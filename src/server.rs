@@ -230,10 +230,12 @@ pub async fn serve(
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
     let slot_finder = config.slot_finder.then(|| {
         pb::slot_finder_server::SlotFinderServer::new(SlotFinderService::new(
@@ -275,6 +277,11 @@ pub async fn serve(
         %address,
         slot_finder = config.slot_finder,
         hold_broker = config.hold_broker.is_some(),
+        store = config
+            .hold_broker
+            .as_ref()
+            .map(|b| b.store_path.display().to_string())
+            .unwrap_or_default(),
         "quorum listening"
     );
     let limits = config.connections.clone();

@@ -92,6 +92,9 @@ async fn reflection_describes_the_service_without_proto_files() {
     let requests = [
         MessageRequest::ListServices(String::new()),
         MessageRequest::FileContainingSymbol("quorum.v1.FindSlotsRequest".into()),
+        // grpcurl decodes error details only if reflection knows their types.
+        MessageRequest::FileContainingSymbol("google.rpc.BadRequest".into()),
+        MessageRequest::FileContainingSymbol("google.rpc.ErrorInfo".into()),
     ]
     .map(|m| ServerReflectionRequest {
         host: String::new(),
@@ -128,6 +131,17 @@ async fn reflection_describes_the_service_without_proto_files() {
         panic!("expected file descriptors");
     };
     assert!(!files.file_descriptor_proto.is_empty());
+    for symbol in ["google.rpc.BadRequest", "google.rpc.ErrorInfo"] {
+        let reply = replies
+            .message()
+            .await
+            .expect("reply")
+            .and_then(|r| r.message_response);
+        assert!(
+            matches!(reply, Some(MessageResponse::FileDescriptorResponse(_))),
+            "{symbol}: {reply:?}"
+        );
+    }
     server.stop().await;
 }
 

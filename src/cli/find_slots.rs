@@ -2,6 +2,7 @@
 //! `--server`) and print the ranked slots as a table, with every person's
 //! local time beside the slot, or as proto3 JSON.
 
+use crate::cli::connect::{ConnectError, DEFAULT_SERVER, connect};
 use crate::{error::ServiceError, json, pb, slot_finder::solve_request};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -14,17 +15,33 @@ use tonic_types::StatusExt;
 
 #[derive(Debug, clap::Args)]
 pub struct FindSlotsArgs {
-    /// A FindSlotsRequest in proto3 JSON.
+    /// A FindSlotsRequest in proto3 JSON (`-` reads standard input).
     pub file: PathBuf,
-    /// Solve on this server (e.g. http://127.0.0.1:50051) instead of locally.
-    #[arg(long)]
+    /// Solve on a running server instead of locally: host:port or a URL
+    /// (`--server` alone means http://127.0.0.1:50051).
+    #[arg(long, num_args = 0..=1, default_missing_value = DEFAULT_SERVER)]
     pub server: Option<String>,
     /// Print the response as proto3 JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// The zone to show slot times in.
-    #[arg(long, default_value = "UTC")]
+    /// The IANA zone to show times in, e.g. Europe/Berlin.
+    #[arg(long, default_value = "UTC", value_parser = parse_zone)]
     pub zone: Tz,
+    /// Return at most this many slots (overrides the file's topK).
+    #[arg(long)]
+    pub top_k: Option<u32>,
+    /// Also explain why earlier starts were rejected (sets explain: true).
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// An IANA zone name, with a hint when it is not one.
+pub fn parse_zone(text: &str) -> Result<Tz, String> {
+    text.parse::<Tz>().map_err(|_| {
+        format!(
+            "{text:?} is not an IANA time zone; write a name such as Europe/Berlin, America/New_York or UTC"
+        )
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,42 +53,108 @@ pub enum CliError {
     },
     #[error(transparent)]
     Json(#[from] json::JsonError),
+    #[error("{}", describe_violations(.0))]
+    Invalid(Vec<quorum_domain::FieldViolation>),
     #[error(transparent)]
-    Service(#[from] ServiceError),
-    #[error("cannot reach {url}: {source}")]
-    Connect {
-        url: String,
-        source: tonic::transport::Error,
-    },
+    Service(ServiceError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     #[error("the server refused the request: {}", describe_status(.0))]
     Rpc(tonic::Status),
 }
 
+impl From<ServiceError> for CliError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::InvalidRequest { violations } => Self::Invalid(violations),
+            other => Self::Service(other),
+        }
+    }
+}
+
+/// A field as the user spells it in the JSON file (camelCase), with the
+/// proto path beside it when that differs.
+pub fn json_field(path: &str) -> String {
+    let mut camel = String::with_capacity(path.len());
+    let mut upper = false;
+    for c in path.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                camel.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => camel.push(c),
+        }
+    }
+    if camel == path {
+        camel
+    } else {
+        format!("{camel} ({path})")
+    }
+}
+
+fn describe_violations(violations: &[quorum_domain::FieldViolation]) -> String {
+    let mut text = format!("the request has {} problem(s):", violations.len());
+    if violations.len() >= quorum_domain::MAX_COLLECTED_VIOLATIONS {
+        text = format!(
+            "the request has {} or more problems (the first {} are shown):",
+            violations.len(),
+            violations.len()
+        );
+    }
+    for v in violations {
+        let _ = write!(text, "\n  {}: {}", json_field(&v.field), v.description);
+    }
+    text
+}
+
 fn describe_status(status: &tonic::Status) -> String {
-    let mut text = format!("{:?}: {}", status.code(), status.message());
+    let code = format!("{:?}", status.code());
+    let mut text = format!("{}: {}", screaming(&code), status.message());
     if let Some(bad) = status.get_details_bad_request() {
         for v in bad.field_violations {
-            let _ = write!(text, "\n  {}: {}", v.field, v.description);
+            let _ = write!(text, "\n  {}: {}", json_field(&v.field), v.description);
         }
     }
     text
 }
 
-pub async fn run(args: &FindSlotsArgs) -> Result<String, CliError> {
-    let text = std::fs::read_to_string(&args.file).map_err(|source| CliError::Read {
-        path: args.file.clone(),
+/// `InvalidArgument` → `INVALID_ARGUMENT`: the spelling gRPC and the JSON use.
+pub fn screaming(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_uppercase());
+    }
+    out
+}
+
+/// The request file's text; `-` is standard input.
+fn read_request(path: &std::path::Path) -> Result<String, CliError> {
+    let read = if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    };
+    read.map_err(|source| CliError::Read {
+        path: path.to_owned(),
         source,
-    })?;
-    let request = json::request_from_json(&text)?;
+    })
+}
+
+pub async fn run(args: &FindSlotsArgs) -> Result<String, CliError> {
+    let mut request = json::request_from_json(&read_request(&args.file)?)?;
+    if let Some(top_k) = args.top_k {
+        request.top_k = top_k;
+    }
+    request.explain |= args.explain;
     let response = match &args.server {
         None => solve_request(request.clone(), &ProblemLimits::default(), &NeverStop)?,
-        Some(url) => {
-            let mut client = pb::slot_finder_client::SlotFinderClient::connect(url.clone())
-                .await
-                .map_err(|source| CliError::Connect {
-                    url: url.clone(),
-                    source,
-                })?;
+        Some(server) => {
+            let mut client = pb::slot_finder_client::SlotFinderClient::new(connect(server).await?);
             client
                 .find_slots(request.clone())
                 .await

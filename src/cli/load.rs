@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 pub struct LoadArgs {
     /// A FindSlotsRequest in proto3 JSON.
     pub file: PathBuf,
-    /// The server to load.
-    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    /// The server to load: host:port or a URL.
+    #[arg(long, default_value = crate::cli::connect::DEFAULT_SERVER)]
     pub server: String,
     /// Concurrent streams, each on its own connection.
     #[arg(long, default_value_t = 8)]
@@ -39,14 +39,25 @@ pub enum LoadError {
     },
     #[error(transparent)]
     Json(#[from] json::JsonError),
-    #[error("cannot reach {url}: {source}")]
-    Connect {
-        url: String,
-        source: tonic::transport::Error,
-    },
+    #[error(transparent)]
+    Connect(#[from] crate::cli::connect::ConnectError),
     #[error("the load arguments are out of range: {0}")]
     Arguments(String),
+    #[error("{report}{failed} of {total} requests failed; the first errors:{}", first_errors(.first))]
+    Failed {
+        failed: u64,
+        total: u64,
+        first: Vec<String>,
+        report: String,
+    },
 }
+
+fn first_errors(errors: &[String]) -> String {
+    errors.iter().map(|e| format!("\n  {e}")).collect()
+}
+
+/// How many distinct failure messages a run keeps to show.
+const SHOWN_ERRORS: usize = 5;
 
 /// What one run measured.
 #[derive(Debug)]
@@ -56,6 +67,8 @@ pub struct LoadReport {
     pub elapsed: Duration,
     /// Latency of successful calls, in microseconds.
     pub latency: Histogram<u64>,
+    /// The first distinct failures, for the operator to see why.
+    pub errors: Vec<String>,
 }
 
 impl LoadReport {
@@ -112,17 +125,7 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
         .transpose()?;
     let mut streams = Vec::new();
     for _ in 0..args.concurrency {
-        let channel = tonic::transport::Endpoint::from_shared(args.server.clone())
-            .map_err(|source| LoadError::Connect {
-                url: args.server.clone(),
-                source,
-            })?
-            .connect()
-            .await
-            .map_err(|source| LoadError::Connect {
-                url: args.server.clone(),
-                source,
-            })?;
+        let channel = crate::cli::connect::connect(&args.server).await?;
         let client = pb::slot_finder_client::SlotFinderClient::new(channel);
         let request = request.clone();
         let mut latency = histogram()?;
@@ -136,7 +139,7 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
                 &mut latency,
             )
             .await
-            .map(|(ok, failed)| (ok, failed, latency))
+            .map(|(ok, failed, errors)| (ok, failed, errors, latency))
         }));
     }
     let mut report = LoadReport {
@@ -144,16 +147,36 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
         failed: 0,
         elapsed: Duration::ZERO,
         latency: histogram()?,
+        errors: Vec::new(),
     };
     for handle in streams {
-        if let Ok(Ok((ok, failed, latency))) = handle.await {
+        if let Ok(Ok((ok, failed, errors, latency))) = handle.await {
             report.ok += ok;
             report.failed += failed;
             let _ = report.latency.add(latency);
+            for error in errors {
+                if report.errors.len() < SHOWN_ERRORS && !report.errors.contains(&error) {
+                    report.errors.push(error);
+                }
+            }
         }
     }
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// A run with failures is an error (a non-zero exit), with the report and
+/// the first distinct failures.
+pub fn require_success(report: LoadReport) -> Result<LoadReport, LoadError> {
+    if report.failed == 0 {
+        return Ok(report);
+    }
+    Err(LoadError::Failed {
+        failed: report.failed,
+        total: report.ok + report.failed,
+        first: report.errors.clone(),
+        report: report.render(),
+    })
 }
 
 async fn stream(
@@ -163,17 +186,18 @@ async fn stream(
     limit: Option<u64>,
     interval: Option<Duration>,
     latency: &mut Histogram<u64>,
-) -> Result<(u64, u64), LoadError> {
+) -> Result<(u64, u64, Vec<String>), LoadError> {
     let mut ticker = interval.map(|every| {
         let mut t = tokio::time::interval(every);
         t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         t
     });
     let (mut ok, mut failed) = (0u64, 0u64);
+    let mut errors = Vec::new();
     loop {
         let done = ok + failed;
         if limit.map_or(Instant::now() >= until, |n| done >= n) {
-            return Ok((ok, failed));
+            return Ok((ok, failed, errors));
         }
         if let Some(ticker) = ticker.as_mut() {
             ticker.tick().await;
@@ -184,7 +208,13 @@ async fn stream(
                 ok += 1;
                 let _ = latency.record(sent.elapsed().as_micros() as u64);
             }
-            Err(_) => failed += 1,
+            Err(status) => {
+                failed += 1;
+                let text = format!("{:?}: {}", status.code(), status.message());
+                if errors.len() < SHOWN_ERRORS && !errors.contains(&text) {
+                    errors.push(text);
+                }
+            }
         }
     }
 }

@@ -1,0 +1,186 @@
+//! The command line as a new user meets it, run as the real binary: bare
+//! host:port servers and a server that is not there, standard input and the
+//! `--top-k`/`--explain` flags, every violation named as the JSON spells it,
+//! zone hints, quiet broken pipes, `--listen localhost:…`, and `load` failing
+//! loudly when its requests fail.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
+
+fn quorum() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_quorum"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("the binary runs")
+}
+
+/// `quorum serve --slots-only --listen <listen>`, and the address it logged.
+fn serve(listen: &str) -> (Child, String) {
+    let mut child = quorum()
+        .args(["serve", "--slots-only", "--log-json", "--listen", listen])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let address = loop {
+        let line = lines.next().expect("a log line").expect("readable");
+        let json: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if let Some(a) = json.pointer("/fields/address").and_then(|a| a.as_str()) {
+            break a.to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, address)
+}
+
+fn fixture(name: &str) -> String {
+    common::fixture_path(name).display().to_string()
+}
+
+#[test]
+fn a_bare_host_and_port_reaches_a_server_listening_on_localhost() {
+    let (mut server, address) = serve("localhost:0");
+    let out = run(quorum()
+        .args(["find-slots", &fixture("back-to-back-busy.json")])
+        .args(["--server", &address]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("#1"), "{}", text(&out.stdout));
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[test]
+fn a_server_that_is_down_is_named_with_the_command_to_start_it() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let out = run(quorum()
+        .args(["find-slots", &fixture("back-to-back-busy.json")])
+        .args(["--server", &format!("127.0.0.1:{port}")]));
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("connection refused"), "{stderr}");
+    assert!(stderr.contains("quorum serve"), "{stderr}");
+}
+
+#[test]
+fn standard_input_and_the_top_k_and_explain_flags() {
+    let mut child = quorum()
+        .args(["find-slots", "-", "--top-k", "1", "--explain", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let request = std::fs::read(fixture("identity-cutover.json")).expect("fixture");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&request)
+        .expect("write");
+    let out = child.wait_with_output().expect("output");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["slots"].as_array().map(Vec::len), Some(1));
+    assert!(
+        json["rejectedStarts"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+        "{json}"
+    );
+}
+
+#[test]
+fn every_violation_is_printed_with_the_json_field_name() {
+    let mut request: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("identity-cutover.json")).unwrap())
+            .unwrap();
+    let people = request["people"].as_array_mut().unwrap();
+    for person in people.iter_mut().take(4) {
+        person["timeZone"] = "Mars/Olympus".into();
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, request.to_string()).expect("write");
+    let out = run(quorum().arg("find-slots").arg(&path));
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    for i in 0..4 {
+        let line = format!("people[{i}].timeZone (people[{i}].time_zone)");
+        assert!(stderr.contains(&line), "{line} missing from {stderr}");
+    }
+    assert!(!stderr.contains("more)"), "nothing is left out: {stderr}");
+}
+
+#[test]
+fn a_zone_that_is_not_iana_gets_a_hint() {
+    let out = run(quorum()
+        .args(["find-slots", &fixture("back-to-back-busy.json")])
+        .args(["--zone", "Berlin"]));
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("IANA") && stderr.contains("Europe/Berlin"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let mut child = quorum()
+        .args([
+            "find-slots",
+            &fixture("bench/large.json"),
+            "--explain",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    // Close the reading end before the answer is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("exits");
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{stderr}");
+}
+
+#[test]
+fn load_fails_loudly_when_its_requests_fail() {
+    let (mut server, address) = serve("127.0.0.1:0");
+    let mut request: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("back-to-back-busy.json")).unwrap())
+            .unwrap();
+    request["meetingMinutes"] = 0.into();
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("invalid.json");
+    std::fs::write(&path, request.to_string()).expect("write");
+    let out = run(quorum().arg("load").arg(&path).args([
+        "--server",
+        &address,
+        "--concurrency",
+        "2",
+        "--requests",
+        "4",
+    ]));
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("4 of 4 requests failed"), "{stderr}");
+    assert!(
+        stderr.contains("meeting"),
+        "the first error is shown: {stderr}"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
