@@ -1,11 +1,12 @@
 //! The `HoldBroker` gRPC service: thin handlers that identify the caller,
 //! convert the request, run the store operation off the async runtime and
-//! convert the answer back. Every rule lives in the store.
+//! convert the answer back. Every rule, including who may do what, lives in
+//! the store (`quorum_holds::access`); handlers only pass the caller on.
 
 use crate::{auth::caller, convert::holds as convert, error::ServiceError, pb};
 use chrono::Duration;
 use quorum_domain::{AuditRecord, Hold, HoldId, HoldState, PersonId};
-use quorum_holds::{HoldError, HoldFilter, HoldStore};
+use quorum_holds::{HoldError, HoldFilter, HoldStore, PageRequest, bounds};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
@@ -87,15 +88,36 @@ pub fn icalendar(hold: &Hold) -> String {
     Calendar::new().push(event).done().to_string()
 }
 
+fn page(size: u32, token: String) -> PageRequest {
+    PageRequest {
+        size: bounds::page_size(size),
+        token: (!token.is_empty()).then_some(token),
+    }
+}
+
 #[tonic::async_trait]
 impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
+    async fn register_ticket(
+        &self,
+        request: Request<pb::RegisterTicketRequest>,
+    ) -> Result<Response<pb::RegisterTicketResponse>, Status> {
+        let who = caller(&request)?;
+        let pb::RegisterTicketRequest {
+            change_ticket,
+            release_owner,
+        } = request.into_inner();
+        self.run(move |store| store.register_ticket(&change_ticket, &release_owner, &who))
+            .await?;
+        Ok(Response::new(pb::RegisterTicketResponse {}))
+    }
+
     async fn place_hold(
         &self,
         request: Request<pb::PlaceHoldRequest>,
     ) -> Result<Response<pb::Hold>, Status> {
         let who = caller(&request)?;
-        let place = convert::place_request(request.into_inner(), who).map_err(invalid)?;
-        let hold = self.run(move |store| store.place(place)).await?;
+        let place = convert::place_request(request.into_inner()).map_err(invalid)?;
+        let hold = self.run(move |store| store.place(place, &who)).await?;
         Ok(Response::new(convert::hold(hold)))
     }
 
@@ -131,9 +153,11 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         &self,
         request: Request<pb::GetHoldRequest>,
     ) -> Result<Response<pb::Hold>, Status> {
-        caller(&request)?;
+        let who = caller(&request)?;
         let pb::GetHoldRequest { hold_id } = request.into_inner();
-        let hold = self.run(move |store| store.get(&HoldId(hold_id))).await?;
+        let hold = self
+            .run(move |store| store.get(&HoldId(hold_id), &who))
+            .await?;
         Ok(Response::new(convert::hold(hold)))
     }
 
@@ -141,13 +165,15 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         &self,
         request: Request<pb::ListHoldsRequest>,
     ) -> Result<Response<pb::ListHoldsResponse>, Status> {
-        caller(&request)?;
+        let who = caller(&request)?;
         let pb::ListHoldsRequest {
             change_ticket,
             person_id,
             overlapping_start,
             overlapping_end,
             include_inactive,
+            page_size,
+            page_token,
         } = request.into_inner();
         let filter = HoldFilter {
             change_ticket: (!change_ticket.is_empty()).then_some(change_ticket),
@@ -156,9 +182,13 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
                 .map_err(invalid)?,
             include_inactive,
         };
-        let holds = self.run(move |store| store.list(&filter)).await?;
+        let page = page(page_size, page_token);
+        let holds = self
+            .run(move |store| store.list(&filter, &page, &who))
+            .await?;
         Ok(Response::new(pb::ListHoldsResponse {
-            holds: holds.into_iter().map(convert::hold).collect(),
+            holds: holds.items.into_iter().map(convert::hold).collect(),
+            next_page_token: holds.next_page_token.unwrap_or_default(),
         }))
     }
 
@@ -206,14 +236,24 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         &self,
         request: Request<pb::GetAuditLogRequest>,
     ) -> Result<Response<pb::GetAuditLogResponse>, Status> {
-        caller(&request)?;
-        let pb::GetAuditLogRequest { change_ticket } = request.into_inner();
+        let who = caller(&request)?;
+        let pb::GetAuditLogRequest {
+            change_ticket,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let page = page(page_size, page_token);
         let records = self
-            .run(move |store| store.audit_log(&change_ticket))
+            .run(move |store| store.audit_log(&change_ticket, &page, &who))
             .await?;
         Ok(Response::new(pb::GetAuditLogResponse {
-            json_lines: json_lines(&records),
-            records: records.into_iter().map(convert::audit_record).collect(),
+            json_lines: json_lines(&records.items),
+            records: records
+                .items
+                .into_iter()
+                .map(convert::audit_record)
+                .collect(),
+            next_page_token: records.next_page_token.unwrap_or_default(),
         }))
     }
 
@@ -221,9 +261,11 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         &self,
         request: Request<pb::ExportICalendarRequest>,
     ) -> Result<Response<pb::ExportICalendarResponse>, Status> {
-        caller(&request)?;
+        let who = caller(&request)?;
         let pb::ExportICalendarRequest { hold_id } = request.into_inner();
-        let hold = self.run(move |store| store.get(&HoldId(hold_id))).await?;
+        let hold = self
+            .run(move |store| store.get(&HoldId(hold_id), &who))
+            .await?;
         Ok(Response::new(pb::ExportICalendarResponse {
             icalendar: icalendar(&hold),
         }))

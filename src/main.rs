@@ -62,7 +62,8 @@ struct ServeArgs {
     /// The hold store (SQLite file), created on first start.
     #[arg(long, env = "QUORUM_STORE", default_value = "quorum.db")]
     store: PathBuf,
-    /// Bearer tokens of HoldBroker callers, one "<token> <identity>" per line.
+    /// Bearer tokens of HoldBroker callers, one "<token> <identity> <scope>[,<scope>…]"
+    /// per line (scopes: pipeline, release-owner, read, admin).
     /// Without it the server runs in development mode (identity from the
     /// x-quorum-identity header).
     #[arg(long, env = "QUORUM_TOKEN_FILE")]
@@ -80,6 +81,10 @@ struct ServeArgs {
     /// Longest a hold may reach past now, by TTL or extension, in hours.
     #[arg(long, env = "QUORUM_MAX_HOLD_HOURS", default_value_t = 72)]
     max_hold_hours: i64,
+    /// Refusals written to the audit log per caller per minute; more are
+    /// counted and summarised, so refused calls cannot grow the store fast.
+    #[arg(long, env = "QUORUM_AUDITED_REFUSALS_PER_MINUTE", default_value_t = quorum_holds::HoldPolicy::default().audited_refusals_per_minute)]
+    audited_refusals_per_minute: u32,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "QUORUM_LOG_JSON")]
     log_json: bool,
@@ -103,6 +108,7 @@ impl ServeArgs {
                 broker.token_file = self.token_file.clone();
                 broker.signing_key_file = self.signing_key_file.clone();
                 broker.policy.max_ttl = chrono::Duration::hours(self.max_hold_hours);
+                broker.policy.audited_refusals_per_minute = self.audited_refusals_per_minute;
                 broker
             }),
         }

@@ -106,18 +106,17 @@ fn open_broker(
         }
         None => None,
     };
-    let store = SqliteHoldStore::open(
-        &config.store_path,
-        config.clock.clone(),
-        signer,
-        config.policy.clone(),
-    )?;
+    let mut policy = config.policy.clone();
+    // Only development mode lets a ticket's first hold name its owner; with
+    // a token file an admin registers tickets.
+    policy.owner_from_first_hold = config.token_file.is_none();
+    let store = SqliteHoldStore::open(&config.store_path, config.clock.clone(), signer, policy)?;
     let auth = match &config.token_file {
         Some(path) => Authenticator::from_file(path)?,
         None => {
             tracing::warn!(
                 header = crate::auth::IDENTITY_HEADER,
-                "DEVELOPMENT MODE: no --token-file, so HoldBroker believes whatever identity the caller's header claims; never run this way in production"
+                "DEVELOPMENT MODE: no --token-file, so HoldBroker believes whatever identity the caller's header claims, gives it every scope, and lets a ticket's first hold name its release owner; never run this way in production"
             );
             Authenticator::Development
         }
@@ -186,7 +185,8 @@ pub async fn serve(
                 .await;
             let service =
                 pb::hold_broker_server::HoldBrokerServer::new(HoldBrokerService::new(store))
-                    .max_decoding_message_size(config.max_message_bytes);
+                    .max_decoding_message_size(config.max_message_bytes)
+                    .max_encoding_message_size(config.max_message_bytes);
             Some(tonic::service::interceptor::InterceptedService::new(
                 service,
                 auth.interceptor(),

@@ -22,6 +22,12 @@ pub struct HoldsArgs {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum HoldsCommand {
+    /// Name a ticket's release owner (admin scope).
+    RegisterTicket {
+        ticket: String,
+        #[arg(long)]
+        release_owner: String,
+    },
     /// Place a tentative hold.
     Place {
         #[arg(long)]
@@ -73,7 +79,7 @@ pub enum HoldsCommand {
         hold: String,
         approval_token: String,
     },
-    /// The ticket's audit log as JSON lines.
+    /// The ticket's audit log as JSON lines, every page.
     Audit { ticket: String },
     /// The hold as an iCalendar VEVENT.
     Ical { hold: String },
@@ -152,6 +158,20 @@ pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
     );
     let hold_json = |hold: pb::Hold| json::to_json("quorum.v1.Hold", &hold);
     Ok(match &args.command {
+        HoldsCommand::RegisterTicket {
+            ticket,
+            release_owner,
+        } => {
+            let request = pb::RegisterTicketRequest {
+                change_ticket: ticket.clone(),
+                release_owner: release_owner.clone(),
+            };
+            client
+                .register_ticket(request)
+                .await
+                .map_err(HoldsCliError::Rpc)?;
+            format!("{ticket}: release owner {release_owner}\n")
+        }
         HoldsCommand::Place {
             ticket,
             start,
@@ -190,18 +210,26 @@ pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
             person,
             all,
         } => {
-            let request = pb::ListHoldsRequest {
+            let mut request = pb::ListHoldsRequest {
                 change_ticket: ticket.clone(),
                 person_id: person.clone(),
                 include_inactive: *all,
                 ..pb::ListHoldsRequest::default()
             };
-            let list = client
-                .list_holds(request)
-                .await
-                .map_err(HoldsCliError::Rpc)?
-                .into_inner();
-            json::to_json("quorum.v1.ListHoldsResponse", &list)?
+            let mut all_pages = pb::ListHoldsResponse::default();
+            loop {
+                let page = client
+                    .list_holds(request.clone())
+                    .await
+                    .map_err(HoldsCliError::Rpc)?
+                    .into_inner();
+                all_pages.holds.extend(page.holds);
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                request.page_token = page.next_page_token;
+            }
+            json::to_json("quorum.v1.ListHoldsResponse", &all_pages)?
         }
         HoldsCommand::Extend { hold, by_seconds } => {
             let request = pb::ExtendHoldRequest {
@@ -271,15 +299,24 @@ pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
             )?
         }
         HoldsCommand::Audit { ticket } => {
-            let request = pb::GetAuditLogRequest {
+            let mut request = pb::GetAuditLogRequest {
                 change_ticket: ticket.clone(),
+                ..pb::GetAuditLogRequest::default()
             };
-            client
-                .get_audit_log(request)
-                .await
-                .map_err(HoldsCliError::Rpc)?
-                .into_inner()
-                .json_lines
+            let mut lines = String::new();
+            loop {
+                let page = client
+                    .get_audit_log(request.clone())
+                    .await
+                    .map_err(HoldsCliError::Rpc)?
+                    .into_inner();
+                lines.push_str(&page.json_lines);
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                request.page_token = page.next_page_token;
+            }
+            lines
         }
         HoldsCommand::Ical { hold } => {
             let request = pb::ExportICalendarRequest {
