@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use quorum::cli::find_slots::{self, FindSlotsArgs};
 use quorum::cli::holds::{self, HoldsArgs};
 use quorum::cli::load::{self, LoadArgs};
-use quorum::server::{HoldBrokerConfig, ServerConfig, serve};
+use quorum::server::{HoldBrokerConfig, ServerConfig, TlsFiles, serve};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,6 +85,19 @@ struct ServeArgs {
     /// counted and summarised, so refused calls cannot grow the store fast.
     #[arg(long, env = "QUORUM_AUDITED_REFUSALS_PER_MINUTE", default_value_t = quorum_holds::HoldPolicy::default().audited_refusals_per_minute)]
     audited_refusals_per_minute: u32,
+    /// Serve over TLS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, env = "QUORUM_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "QUORUM_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Require client certificates signed by this PEM CA (mutual TLS).
+    #[arg(long, env = "QUORUM_TLS_CLIENT_CA", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// Serve a token file over plain TCP on a non-loopback address anyway
+    /// (only when something else encrypts the traffic).
+    #[arg(long, env = "QUORUM_ALLOW_PLAINTEXT_TOKENS")]
+    allow_plaintext_tokens: bool,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "QUORUM_LOG_JSON")]
     log_json: bool,
@@ -103,6 +116,16 @@ impl ServeArgs {
             max_solve_time: Duration::from_millis(self.max_solve_ms),
             concurrent_solves: self.concurrent_solves.unwrap_or(defaults.concurrent_solves),
             slot_finder: !self.holds_only,
+            tls: self
+                .tls_cert
+                .clone()
+                .zip(self.tls_key.clone())
+                .map(|(cert, key)| TlsFiles {
+                    cert,
+                    key,
+                    client_ca: self.tls_client_ca.clone(),
+                }),
+            allow_plaintext_tokens: self.allow_plaintext_tokens,
             hold_broker: (!self.slots_only).then(|| {
                 let mut broker = HoldBrokerConfig::new(self.store.clone());
                 broker.token_file = self.token_file.clone();

@@ -30,6 +30,21 @@ pub struct ServerConfig {
     pub slot_finder: bool,
     /// Serve HoldBroker on this store; `None` runs the slot finder alone.
     pub hold_broker: Option<HoldBrokerConfig>,
+    /// Serve over TLS (rustls); `None` is plain TCP.
+    pub tls: Option<TlsFiles>,
+    /// Serve bearer tokens over plain TCP on a non-loopback address anyway.
+    pub allow_plaintext_tokens: bool,
+}
+
+/// PEM files for TLS.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// The server's certificate chain.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
+    /// With it, clients must present a certificate this CA signed (mTLS).
+    pub client_ca: Option<PathBuf>,
 }
 
 /// The hold broker's store, callers and rules.
@@ -71,6 +86,8 @@ impl Default for ServerConfig {
             concurrent_solves: std::thread::available_parallelism().map_or(2, |n| n.get()),
             slot_finder: true,
             hold_broker: None,
+            tls: None,
+            allow_plaintext_tokens: false,
         }
     }
 }
@@ -90,6 +107,59 @@ pub enum ServeError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot read the TLS file {path}: {source}")]
+    TlsFile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "refusing to serve bearer tokens over plain TCP on {address}: anyone on the network could read them; give --tls-cert and --tls-key, listen on a loopback address, or pass --allow-plaintext-tokens if something else encrypts the traffic"
+    )]
+    PlaintextTokens { address: String },
+}
+
+/// Bearer tokens cross the network in clear text unless TLS is on or the
+/// listener is loopback-only; that is refused unless explicitly allowed.
+pub fn check_plaintext_tokens(
+    config: &ServerConfig,
+    address: std::net::SocketAddr,
+) -> Result<(), ServeError> {
+    let tokens = config
+        .hold_broker
+        .as_ref()
+        .is_some_and(|b| b.token_file.is_some());
+    if tokens && config.tls.is_none() && !address.ip().is_loopback() {
+        if !config.allow_plaintext_tokens {
+            return Err(ServeError::PlaintextTokens {
+                address: address.to_string(),
+            });
+        }
+        tracing::warn!(%address, "serving bearer tokens over plain TCP on a non-loopback address, as --allow-plaintext-tokens asks");
+    }
+    Ok(())
+}
+
+fn read_pem(path: &std::path::Path) -> Result<Vec<u8>, ServeError> {
+    std::fs::read(path).map_err(|source| ServeError::TlsFile {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The rustls server configuration from PEM files, if TLS is asked for.
+fn tls_config(
+    tls: Option<&TlsFiles>,
+) -> Result<Option<tonic::transport::ServerTlsConfig>, ServeError> {
+    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+    let Some(files) = tls else {
+        return Ok(None);
+    };
+    let identity = Identity::from_pem(read_pem(&files.cert)?, read_pem(&files.key)?);
+    let mut config = ServerTlsConfig::new().identity(identity);
+    if let Some(ca) = &files.client_ca {
+        config = config.client_ca_root(Certificate::from_pem(read_pem(ca)?));
+    }
+    Ok(Some(config))
 }
 
 /// Opens the hold store and reads the callers' tokens.
@@ -147,6 +217,10 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    if let Ok(address) = listener.local_addr() {
+        check_plaintext_tokens(&config, address)?;
+    }
+    let tls = tls_config(config.tls.as_ref())?;
     let (health, health_service) = tonic_health::server::health_reporter();
     let broker = match &config.hold_broker {
         Some(broker) => Some((open_broker(broker)?, broker.sweep_every)),
@@ -202,9 +276,14 @@ pub async fn serve(
         %address,
         slot_finder = config.slot_finder,
         hold_broker = config.hold_broker.is_some(),
+        tls = tls.is_some(),
         "quorum listening"
     );
-    Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
+    builder
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

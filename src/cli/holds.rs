@@ -3,6 +3,7 @@
 
 use crate::{auth::IDENTITY_HEADER, convert::to_timestamp, json, pb};
 use chrono::{DateTime, Utc};
+use tonic::transport::{Certificate, ClientTlsConfig, Identity};
 use tonic::{Request, Status, metadata::MetadataValue};
 
 #[derive(Debug, clap::Args)]
@@ -16,6 +17,25 @@ pub struct HoldsArgs {
     /// Identity to claim when the server runs in development mode.
     #[arg(long, env = "QUORUM_IDENTITY", global = true)]
     pub identity: Option<String>,
+    /// PEM CA that signed the server's certificate (for an https:// server).
+    #[arg(long, env = "QUORUM_CA_CERT", global = true)]
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// PEM client certificate, for servers that require mutual TLS.
+    #[arg(
+        long,
+        env = "QUORUM_CLIENT_CERT",
+        global = true,
+        requires = "client_key"
+    )]
+    pub client_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --client-cert.
+    #[arg(
+        long,
+        env = "QUORUM_CLIENT_KEY",
+        global = true,
+        requires = "client_cert"
+    )]
+    pub client_key: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: HoldsCommand,
 }
@@ -124,12 +144,36 @@ fn pairs(
         .collect()
 }
 
+/// TLS settings from the CA and client-certificate flags, if any is given.
+fn client_tls(args: &HoldsArgs) -> Result<Option<ClientTlsConfig>, HoldsCliError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path)
+            .map_err(|e| HoldsCliError::Arguments(format!("cannot read {}: {e}", path.display())))
+    };
+    if args.ca_cert.is_none() && args.client_cert.is_none() {
+        return Ok(None);
+    }
+    let mut tls = ClientTlsConfig::new();
+    if let Some(ca) = &args.ca_cert {
+        tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));
+    }
+    if let (Some(cert), Some(key)) = (&args.client_cert, &args.client_key) {
+        tls = tls.identity(Identity::from_pem(read(cert)?, read(key)?));
+    }
+    Ok(Some(tls))
+}
+
 pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
-    let channel = tonic::transport::Endpoint::from_shared(args.server.clone())
-        .map_err(|source| HoldsCliError::Connect {
-            url: args.server.clone(),
-            source,
-        })?
+    let connect_error = |source| HoldsCliError::Connect {
+        url: args.server.clone(),
+        source,
+    };
+    let mut endpoint =
+        tonic::transport::Endpoint::from_shared(args.server.clone()).map_err(connect_error)?;
+    if let Some(tls) = client_tls(args)? {
+        endpoint = endpoint.tls_config(tls).map_err(connect_error)?;
+    }
+    let channel = endpoint
         .connect()
         .await
         .map_err(|source| HoldsCliError::Connect {
