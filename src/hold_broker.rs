@@ -58,9 +58,44 @@ pub fn json_lines(records: &[AuditRecord]) -> String {
         .collect()
 }
 
-/// The hold as an RFC 5545 calendar with one VEVENT.
-pub fn icalendar(hold: &Hold) -> String {
-    use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+/// The calendar's product id: stable, naming Quorum, no version in it, so
+/// calendar clients see one producer across upgrades.
+pub const PRODID: &str = "-//Quorum//Hold Broker//EN";
+
+/// Replaces control characters, so nothing stored before input checks
+/// existed can break a content line (CR, LF) or a terminal (ESC).
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// A person as a calendar address: a URN with everything outside RFC 3986's
+/// unreserved characters percent-encoded, so `:;,"` and spaces cannot end
+/// the value or a parameter.
+fn address(person: &str) -> String {
+    let mut out = String::from("urn:quorum:person:");
+    for byte in person.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// A parameter value: the crate quotes values with `:;,`, and a quoted
+/// value may not hold a double quote, so those become single quotes.
+fn parameter(text: &str) -> String {
+    printable(text).replace('"', "'")
+}
+
+/// The hold as an RFC 5545 calendar with one VEVENT: the release owner as
+/// ORGANIZER, each attendee as ATTENDEE. The icalendar crate escapes TEXT
+/// values and folds lines at 75 octets.
+pub fn icalendar(hold: &Hold, release_owner: Option<&str>) -> String {
+    use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
     let status = match hold.state {
         HoldState::Tentative => EventStatus::Tentative,
         HoldState::Confirmed => EventStatus::Confirmed,
@@ -71,21 +106,43 @@ pub fn icalendar(hold: &Hold) -> String {
         .iter()
         .map(|a| format!("{} ({})", a.person, a.role))
         .collect();
-    let event = Event::new()
-        .uid(&format!("{}@quorum", hold.id))
-        .summary(&format!("{}: production review", hold.change_ticket))
-        .description(&format!(
+    let mut event = Event::new();
+    event
+        .uid(&format!("{}@quorum", printable(&hold.id.0)))
+        .summary(&printable(&format!(
+            "{}: production review",
+            hold.change_ticket
+        )))
+        .description(&printable(&format!(
             "Quorum hold {} for {}: {}",
             hold.id,
             hold.change_ticket,
             attendees.join(", ")
-        ))
+        )))
         .starts(hold.slot.start)
         .ends(hold.slot.end)
         .status(status)
-        .sequence(u32::try_from(hold.version).unwrap_or(u32::MAX))
-        .done();
-    Calendar::new().push(event).done().to_string()
+        .sequence(u32::try_from(hold.version).unwrap_or(u32::MAX));
+    if let Some(owner) = release_owner {
+        let organizer = Property::new("ORGANIZER", address(owner))
+            .add_parameter("CN", &parameter(owner))
+            .done();
+        event.append_property(organizer);
+    }
+    for attendee in &hold.attendees {
+        let line = Property::new("ATTENDEE", address(&attendee.person.0))
+            .add_parameter("CN", &parameter(&attendee.person.0))
+            .add_parameter("ROLE", "REQ-PARTICIPANT")
+            .add_parameter("X-QUORUM-ROLE", &parameter(&attendee.role.0))
+            .done();
+        event.append_multi_property(line);
+    }
+    let mut calendar = Calendar::empty();
+    calendar
+        .append_property(Property::new("VERSION", "2.0"))
+        .append_property(Property::new("PRODID", PRODID))
+        .append_property(Property::new("CALSCALE", "GREGORIAN"));
+    calendar.push(event.done()).done().to_string()
 }
 
 fn page(size: u32, token: String) -> PageRequest {
@@ -263,11 +320,15 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
     ) -> Result<Response<pb::ExportICalendarResponse>, Status> {
         let who = caller(&request)?;
         let pb::ExportICalendarRequest { hold_id } = request.into_inner();
-        let hold = self
-            .run(move |store| store.get(&HoldId(hold_id), &who))
+        let (hold, owner) = self
+            .run(move |store| {
+                let hold = store.get(&HoldId(hold_id), &who)?;
+                let owner = store.release_owner(&hold.change_ticket)?;
+                Ok((hold, owner))
+            })
             .await?;
         Ok(Response::new(pb::ExportICalendarResponse {
-            icalendar: icalendar(&hold),
+            icalendar: icalendar(&hold, owner.as_deref()),
         }))
     }
 }
