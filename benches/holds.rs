@@ -5,7 +5,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use quorum_domain::{HoldAttendee, PersonId, RoleId, SystemClock, TimeRange};
-use quorum_holds::{HoldPolicy, HoldStore, PlaceHold, SqliteHoldStore};
+use quorum_holds::{HoldPolicy, HoldStore, PlaceHold, Principal, Scope, SqliteHoldStore};
 use std::sync::Arc;
 
 fn place_hold(c: &mut Criterion) {
@@ -14,10 +14,14 @@ fn place_hold(c: &mut Criterion) {
         &dir.path().join("bench.db"),
         Arc::new(SystemClock),
         None,
-        HoldPolicy::default(),
+        HoldPolicy {
+            owner_from_first_hold: true,
+            ..HoldPolicy::default()
+        },
     )
     .expect("store opens");
     let base = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+    let bench = Principal::new("bench", [Scope::Pipeline]);
     let mut n: i64 = 0;
     let mut group = c.benchmark_group("holds");
     group.throughput(Throughput::Elements(1));
@@ -36,10 +40,9 @@ fn place_hold(c: &mut Criterion) {
                 }],
                 ttl: Duration::hours(1),
                 idempotency_key: format!("k{n}"),
-                requester: "bench".into(),
                 release_owner: Some("olga".into()),
             };
-            store.place(request).expect("placed")
+            store.place(request, &bench).expect("placed")
         })
     });
     group.finish();

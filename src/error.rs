@@ -91,15 +91,16 @@ impl From<ServiceError> for Status {
                 );
                 Status::with_error_details(Code::Aborted, message, details)
             }
-            ServiceError::Holds(HoldError::Changed { .. }) => Status::aborted(message),
             ServiceError::Holds(
                 HoldError::IdempotencyKeyReused { .. }
                 | HoldError::WrongState { .. }
+                | HoldError::MovedOn { .. }
                 | HoldError::TooLong { .. }
-                | HoldError::ReleaseOwnerFixed { .. },
+                | HoldError::ReleaseOwnerFixed { .. }
+                | HoldError::TicketNotRegistered { .. },
             ) => Status::failed_precondition(message),
             ServiceError::Holds(
-                HoldError::NotReleaseOwner { .. } | HoldError::TokenRefused { .. },
+                HoldError::NotPermitted { .. } | HoldError::TokenRefused { .. },
             ) => Status::permission_denied(message),
             ServiceError::Holds(HoldError::TokenInvalid { .. }) => Status::unauthenticated(message),
             ServiceError::Holds(HoldError::Storage { .. }) => Status::internal(message),

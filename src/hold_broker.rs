@@ -1,11 +1,12 @@
 //! The `HoldBroker` gRPC service: thin handlers that identify the caller,
 //! convert the request, run the store operation off the async runtime and
-//! convert the answer back. Every rule lives in the store.
+//! convert the answer back. Every rule, including who may do what, lives in
+//! the store (`quorum_holds::access`); handlers only pass the caller on.
 
 use crate::{auth::caller, convert::holds as convert, error::ServiceError, pb};
 use chrono::Duration;
 use quorum_domain::{AuditRecord, Hold, HoldId, HoldState, PersonId};
-use quorum_holds::{HoldError, HoldFilter, HoldStore};
+use quorum_holds::{HoldError, HoldFilter, HoldStore, PageRequest, bounds};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
@@ -57,9 +58,44 @@ pub fn json_lines(records: &[AuditRecord]) -> String {
         .collect()
 }
 
-/// The hold as an RFC 5545 calendar with one VEVENT.
-pub fn icalendar(hold: &Hold) -> String {
-    use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+/// The calendar's product id: stable, naming Quorum, no version in it, so
+/// calendar clients see one producer across upgrades.
+pub const PRODID: &str = "-//Quorum//Hold Broker//EN";
+
+/// Replaces control characters, so nothing stored before input checks
+/// existed can break a content line (CR, LF) or a terminal (ESC).
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// A person as a calendar address: a URN with everything outside RFC 3986's
+/// unreserved characters percent-encoded, so `:;,"` and spaces cannot end
+/// the value or a parameter.
+fn address(person: &str) -> String {
+    let mut out = String::from("urn:quorum:person:");
+    for byte in person.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// A parameter value: the crate quotes values with `:;,`, and a quoted
+/// value may not hold a double quote, so those become single quotes.
+fn parameter(text: &str) -> String {
+    printable(text).replace('"', "'")
+}
+
+/// The hold as an RFC 5545 calendar with one VEVENT: the release owner as
+/// ORGANIZER, each attendee as ATTENDEE. The icalendar crate escapes TEXT
+/// values and folds lines at 75 octets.
+pub fn icalendar(hold: &Hold, release_owner: Option<&str>) -> String {
+    use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
     let status = match hold.state {
         HoldState::Tentative => EventStatus::Tentative,
         HoldState::Confirmed => EventStatus::Confirmed,
@@ -70,32 +106,75 @@ pub fn icalendar(hold: &Hold) -> String {
         .iter()
         .map(|a| format!("{} ({})", a.person, a.role))
         .collect();
-    let event = Event::new()
-        .uid(&format!("{}@quorum", hold.id))
-        .summary(&format!("{}: production review", hold.change_ticket))
-        .description(&format!(
+    let mut event = Event::new();
+    event
+        .uid(&format!("{}@quorum", printable(&hold.id.0)))
+        .summary(&printable(&format!(
+            "{}: production review",
+            hold.change_ticket
+        )))
+        .description(&printable(&format!(
             "Quorum hold {} for {}: {}",
             hold.id,
             hold.change_ticket,
             attendees.join(", ")
-        ))
+        )))
         .starts(hold.slot.start)
         .ends(hold.slot.end)
         .status(status)
-        .sequence(u32::try_from(hold.version).unwrap_or(u32::MAX))
-        .done();
-    Calendar::new().push(event).done().to_string()
+        .sequence(u32::try_from(hold.version).unwrap_or(u32::MAX));
+    if let Some(owner) = release_owner {
+        let organizer = Property::new("ORGANIZER", address(owner))
+            .add_parameter("CN", &parameter(owner))
+            .done();
+        event.append_property(organizer);
+    }
+    for attendee in &hold.attendees {
+        let line = Property::new("ATTENDEE", address(&attendee.person.0))
+            .add_parameter("CN", &parameter(&attendee.person.0))
+            .add_parameter("ROLE", "REQ-PARTICIPANT")
+            .add_parameter("X-QUORUM-ROLE", &parameter(&attendee.role.0))
+            .done();
+        event.append_multi_property(line);
+    }
+    let mut calendar = Calendar::empty();
+    calendar
+        .append_property(Property::new("VERSION", "2.0"))
+        .append_property(Property::new("PRODID", PRODID))
+        .append_property(Property::new("CALSCALE", "GREGORIAN"));
+    calendar.push(event.done()).done().to_string()
+}
+
+fn page(size: u32, token: String) -> PageRequest {
+    PageRequest {
+        size: bounds::page_size(size),
+        token: (!token.is_empty()).then_some(token),
+    }
 }
 
 #[tonic::async_trait]
 impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
+    async fn register_ticket(
+        &self,
+        request: Request<pb::RegisterTicketRequest>,
+    ) -> Result<Response<pb::RegisterTicketResponse>, Status> {
+        let who = caller(&request)?;
+        let pb::RegisterTicketRequest {
+            change_ticket,
+            release_owner,
+        } = request.into_inner();
+        self.run(move |store| store.register_ticket(&change_ticket, &release_owner, &who))
+            .await?;
+        Ok(Response::new(pb::RegisterTicketResponse {}))
+    }
+
     async fn place_hold(
         &self,
         request: Request<pb::PlaceHoldRequest>,
     ) -> Result<Response<pb::Hold>, Status> {
         let who = caller(&request)?;
-        let place = convert::place_request(request.into_inner(), who).map_err(invalid)?;
-        let hold = self.run(move |store| store.place(place)).await?;
+        let place = convert::place_request(request.into_inner()).map_err(invalid)?;
+        let hold = self.run(move |store| store.place(place, &who)).await?;
         Ok(Response::new(convert::hold(hold)))
     }
 
@@ -131,9 +210,11 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         &self,
         request: Request<pb::GetHoldRequest>,
     ) -> Result<Response<pb::Hold>, Status> {
-        caller(&request)?;
+        let who = caller(&request)?;
         let pb::GetHoldRequest { hold_id } = request.into_inner();
-        let hold = self.run(move |store| store.get(&HoldId(hold_id))).await?;
+        let hold = self
+            .run(move |store| store.get(&HoldId(hold_id), &who))
+            .await?;
         Ok(Response::new(convert::hold(hold)))
     }
 
@@ -141,13 +222,15 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         &self,
         request: Request<pb::ListHoldsRequest>,
     ) -> Result<Response<pb::ListHoldsResponse>, Status> {
-        caller(&request)?;
+        let who = caller(&request)?;
         let pb::ListHoldsRequest {
             change_ticket,
             person_id,
             overlapping_start,
             overlapping_end,
             include_inactive,
+            page_size,
+            page_token,
         } = request.into_inner();
         let filter = HoldFilter {
             change_ticket: (!change_ticket.is_empty()).then_some(change_ticket),
@@ -156,9 +239,13 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
                 .map_err(invalid)?,
             include_inactive,
         };
-        let holds = self.run(move |store| store.list(&filter)).await?;
+        let page = page(page_size, page_token);
+        let holds = self
+            .run(move |store| store.list(&filter, &page, &who))
+            .await?;
         Ok(Response::new(pb::ListHoldsResponse {
-            holds: holds.into_iter().map(convert::hold).collect(),
+            holds: holds.items.into_iter().map(convert::hold).collect(),
+            next_page_token: holds.next_page_token.unwrap_or_default(),
         }))
     }
 
@@ -206,14 +293,24 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         &self,
         request: Request<pb::GetAuditLogRequest>,
     ) -> Result<Response<pb::GetAuditLogResponse>, Status> {
-        caller(&request)?;
-        let pb::GetAuditLogRequest { change_ticket } = request.into_inner();
+        let who = caller(&request)?;
+        let pb::GetAuditLogRequest {
+            change_ticket,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        let page = page(page_size, page_token);
         let records = self
-            .run(move |store| store.audit_log(&change_ticket))
+            .run(move |store| store.audit_log(&change_ticket, &page, &who))
             .await?;
         Ok(Response::new(pb::GetAuditLogResponse {
-            json_lines: json_lines(&records),
-            records: records.into_iter().map(convert::audit_record).collect(),
+            json_lines: json_lines(&records.items),
+            records: records
+                .items
+                .into_iter()
+                .map(convert::audit_record)
+                .collect(),
+            next_page_token: records.next_page_token.unwrap_or_default(),
         }))
     }
 
@@ -221,11 +318,17 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         &self,
         request: Request<pb::ExportICalendarRequest>,
     ) -> Result<Response<pb::ExportICalendarResponse>, Status> {
-        caller(&request)?;
+        let who = caller(&request)?;
         let pb::ExportICalendarRequest { hold_id } = request.into_inner();
-        let hold = self.run(move |store| store.get(&HoldId(hold_id))).await?;
+        let (hold, owner) = self
+            .run(move |store| {
+                let hold = store.get(&HoldId(hold_id), &who)?;
+                let owner = store.release_owner(&hold.change_ticket)?;
+                Ok((hold, owner))
+            })
+            .await?;
         Ok(Response::new(pb::ExportICalendarResponse {
-            icalendar: icalendar(&hold),
+            icalendar: icalendar(&hold, owner.as_deref()),
         }))
     }
 }

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use quorum::cli::find_slots::{self, FindSlotsArgs};
 use quorum::cli::holds::{self, HoldsArgs};
 use quorum::cli::load::{self, LoadArgs};
-use quorum::server::{ConnectionLimits, HoldBrokerConfig, ServerConfig, serve};
+use quorum::server::{ConnectionLimits, HoldBrokerConfig, ServerConfig, TlsFiles, serve};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -61,7 +61,8 @@ struct ServeArgs {
     /// The hold store (SQLite file), created on first start.
     #[arg(long, env = "QUORUM_STORE", default_value = "quorum.db")]
     store: PathBuf,
-    /// Bearer tokens of HoldBroker callers, one "<token> <identity>" per line.
+    /// Bearer tokens of HoldBroker callers, one "<token> <identity> <scope>[,<scope>…]"
+    /// per line (scopes: pipeline, release-owner, read, admin).
     /// Without it the server runs in development mode (identity from the
     /// x-quorum-identity header).
     #[arg(long, env = "QUORUM_TOKEN_FILE")]
@@ -98,6 +99,23 @@ struct ServeArgs {
     /// After SIGTERM, report NOT_SERVING for this long before draining.
     #[arg(long, env = "QUORUM_DRAIN_GRACE_MS", default_value_t = ConnectionLimits::default().drain_grace.as_millis() as u64)]
     drain_grace_ms: u64,
+    /// Refusals written to the audit log per caller per minute; more are
+    /// counted and summarised, so refused calls cannot grow the store fast.
+    #[arg(long, env = "QUORUM_AUDITED_REFUSALS_PER_MINUTE", default_value_t = quorum_holds::HoldPolicy::default().audited_refusals_per_minute)]
+    audited_refusals_per_minute: u32,
+    /// Serve over TLS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, env = "QUORUM_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "QUORUM_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Require client certificates signed by this PEM CA (mutual TLS).
+    #[arg(long, env = "QUORUM_TLS_CLIENT_CA", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// Serve a token file over plain TCP on a non-loopback address anyway
+    /// (only when something else encrypts the traffic).
+    #[arg(long, env = "QUORUM_ALLOW_PLAINTEXT_TOKENS")]
+    allow_plaintext_tokens: bool,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "QUORUM_LOG_JSON")]
     log_json: bool,
@@ -126,11 +144,22 @@ impl ServeArgs {
             max_solve_time: Duration::from_millis(self.max_solve_ms),
             concurrent_solves: self.concurrent_solves.unwrap_or(defaults.concurrent_solves),
             slot_finder: !self.holds_only,
+            tls: self
+                .tls_cert
+                .clone()
+                .zip(self.tls_key.clone())
+                .map(|(cert, key)| TlsFiles {
+                    cert,
+                    key,
+                    client_ca: self.tls_client_ca.clone(),
+                }),
+            allow_plaintext_tokens: self.allow_plaintext_tokens,
             hold_broker: (!self.slots_only).then(|| {
                 let mut broker = HoldBrokerConfig::new(self.store.clone());
                 broker.token_file = self.token_file.clone();
                 broker.signing_key_file = self.signing_key_file.clone();
                 broker.policy.max_ttl = chrono::Duration::hours(self.max_hold_hours);
+                broker.policy.audited_refusals_per_minute = self.audited_refusals_per_minute;
                 broker
             }),
         }

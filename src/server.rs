@@ -34,6 +34,10 @@ pub struct ServerConfig {
     pub hold_broker: Option<HoldBrokerConfig>,
     /// How long connections and calls may linger.
     pub connections: ConnectionLimits,
+    /// Serve over TLS (rustls); `None` is plain TCP.
+    pub tls: Option<TlsFiles>,
+    /// Serve bearer tokens over plain TCP on a non-loopback address anyway.
+    pub allow_plaintext_tokens: bool,
 }
 
 /// Bounds on what a slow or silent client can hold on to.
@@ -62,6 +66,17 @@ impl Default for ConnectionLimits {
             drain_grace: Duration::from_secs(1),
         }
     }
+}
+
+/// PEM files for TLS.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// The server's certificate chain.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
+    /// With it, clients must present a certificate this CA signed (mTLS).
+    pub client_ca: Option<PathBuf>,
 }
 
 /// The hold broker's store, callers and rules.
@@ -104,6 +119,8 @@ impl Default for ServerConfig {
             slot_finder: true,
             hold_broker: None,
             connections: ConnectionLimits::default(),
+            tls: None,
+            allow_plaintext_tokens: false,
         }
     }
 }
@@ -123,6 +140,59 @@ pub enum ServeError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot read the TLS file {path}: {source}")]
+    TlsFile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "refusing to serve bearer tokens over plain TCP on {address}: anyone on the network could read them; give --tls-cert and --tls-key, listen on a loopback address, or pass --allow-plaintext-tokens if something else encrypts the traffic"
+    )]
+    PlaintextTokens { address: String },
+}
+
+/// Bearer tokens cross the network in clear text unless TLS is on or the
+/// listener is loopback-only; that is refused unless explicitly allowed.
+pub fn check_plaintext_tokens(
+    config: &ServerConfig,
+    address: std::net::SocketAddr,
+) -> Result<(), ServeError> {
+    let tokens = config
+        .hold_broker
+        .as_ref()
+        .is_some_and(|b| b.token_file.is_some());
+    if tokens && config.tls.is_none() && !address.ip().is_loopback() {
+        if !config.allow_plaintext_tokens {
+            return Err(ServeError::PlaintextTokens {
+                address: address.to_string(),
+            });
+        }
+        tracing::warn!(%address, "serving bearer tokens over plain TCP on a non-loopback address, as --allow-plaintext-tokens asks");
+    }
+    Ok(())
+}
+
+fn read_pem(path: &std::path::Path) -> Result<Vec<u8>, ServeError> {
+    std::fs::read(path).map_err(|source| ServeError::TlsFile {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The rustls server configuration from PEM files, if TLS is asked for.
+fn tls_config(
+    tls: Option<&TlsFiles>,
+) -> Result<Option<tonic::transport::ServerTlsConfig>, ServeError> {
+    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+    let Some(files) = tls else {
+        return Ok(None);
+    };
+    let identity = Identity::from_pem(read_pem(&files.cert)?, read_pem(&files.key)?);
+    let mut config = ServerTlsConfig::new().identity(identity);
+    if let Some(ca) = &files.client_ca {
+        config = config.client_ca_root(Certificate::from_pem(read_pem(ca)?));
+    }
+    Ok(Some(config))
 }
 
 /// Opens the hold store and reads the callers' tokens.
@@ -139,18 +209,17 @@ fn open_broker(
         }
         None => None,
     };
-    let store = SqliteHoldStore::open(
-        &config.store_path,
-        config.clock.clone(),
-        signer,
-        config.policy.clone(),
-    )?;
+    let mut policy = config.policy.clone();
+    // Only development mode lets a ticket's first hold name its owner; with
+    // a token file an admin registers tickets.
+    policy.owner_from_first_hold = config.token_file.is_none();
+    let store = SqliteHoldStore::open(&config.store_path, config.clock.clone(), signer, policy)?;
     let auth = match &config.token_file {
         Some(path) => Authenticator::from_file(path)?,
         None => {
             tracing::warn!(
                 header = crate::auth::IDENTITY_HEADER,
-                "DEVELOPMENT MODE: no --token-file, so HoldBroker believes whatever identity the caller's header claims; never run this way in production"
+                "DEVELOPMENT MODE: no --token-file, so HoldBroker believes whatever identity the caller's header claims, gives it every scope, and lets a ticket's first hold name its release owner; never run this way in production"
             );
             Authenticator::Development
         }
@@ -221,6 +290,10 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    if let Ok(address) = listener.local_addr() {
+        check_plaintext_tokens(&config, address)?;
+    }
+    let tls = tls_config(config.tls.as_ref())?;
     let (health, health_service) = tonic_health::server::health_reporter();
     let broker = match &config.hold_broker {
         Some(broker) => Some((open_broker(broker)?, broker.sweep_every)),
@@ -261,7 +334,8 @@ pub async fn serve(
                 .await;
             let service =
                 pb::hold_broker_server::HoldBrokerServer::new(HoldBrokerService::new(store))
-                    .max_decoding_message_size(config.max_message_bytes);
+                    .max_decoding_message_size(config.max_message_bytes)
+                    .max_encoding_message_size(config.max_message_bytes);
             Some(tonic::service::interceptor::InterceptedService::new(
                 service,
                 auth.interceptor(),
@@ -282,11 +356,16 @@ pub async fn serve(
             .as_ref()
             .map(|b| b.store_path.display().to_string())
             .unwrap_or_default(),
+        tls = tls.is_some(),
         "quorum listening"
     );
     let limits = config.connections.clone();
     let shutdown = drain_after(shutdown, health, limits.drain_grace);
-    Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
+    builder
         .timeout(limits.request_timeout)
         .http2_keepalive_interval(Some(limits.keepalive_interval))
         .http2_keepalive_timeout(Some(limits.keepalive_timeout))

@@ -171,6 +171,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_write() {
         let log = bot
             .get_audit_log(pb::GetAuditLogRequest {
                 change_ticket: ack.ticket.clone(),
+                ..Default::default()
             })
             .await
             .expect("log")

@@ -104,9 +104,23 @@ async fn thirty_two_clients_race_and_exactly_one_wins_each_round() {
     server.stop().await;
 }
 
+/// A development-mode server whose refusal budget does not cut in, for tests
+/// that count every refusal record.
+async fn unbudgeted_server(clock: Arc<ManualClock>) -> (common::TestServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut broker = quorum::server::HoldBrokerConfig::new(dir.path().join("holds.db"));
+    broker.clock = clock;
+    broker.policy.audited_refusals_per_minute = 100_000;
+    let config = quorum::server::ServerConfig {
+        hold_broker: Some(broker),
+        ..Default::default()
+    };
+    (common::TestServer::start(config).await, dir)
+}
+
 #[tokio::test]
 async fn every_changed_token_is_refused_audited_and_changes_nothing() {
-    let (server, _dir) = broker_server(clock()).await;
+    let (server, _dir) = unbudgeted_server(clock()).await;
     let mut bot = server.broker("bot").await;
     let mut olga = server.broker("olga").await;
     let hold = bot
@@ -141,6 +155,8 @@ async fn every_changed_token_is_refused_audited_and_changes_nothing() {
     let log = bot
         .get_audit_log(pb::GetAuditLogRequest {
             change_ticket: "CHG-T".into(),
+            page_size: 500,
+            ..Default::default()
         })
         .await
         .expect("log")
@@ -364,21 +380,27 @@ async fn idempotency_ownership_extension_and_release() {
     let log = bot
         .get_audit_log(pb::GetAuditLogRequest {
             change_ticket: "CHG-I".into(),
+            ..Default::default()
         })
         .await
         .expect("log")
         .into_inner();
     let actions: Vec<_> = log.records.iter().map(|r| r.action.as_str()).collect();
+    // Refused too: the reused idempotency key, the other release owner and
+    // the over-long extension.
     assert_eq!(
         actions,
         [
             "HOLD_PLACED",
             "HOLD_REFUSED",
+            "HOLD_REFUSED",
+            "EXTEND_REFUSED",
             "HOLD_EXTENDED",
             "HOLD_RELEASED"
         ]
     );
-    assert_eq!(log.json_lines.lines().count(), 4);
+    assert!(log.records[1].reason.contains("idempotency key"), "{log:?}");
+    assert_eq!(log.json_lines.lines().count(), 6);
     let listed = bot
         .list_holds(pb::ListHoldsRequest {
             person_id: "ana".into(),
@@ -548,7 +570,8 @@ async fn tokens_are_signed_with_the_configured_key() {
 async fn with_a_token_file_only_bearer_tokens_identify_callers() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tokens = dir.path().join("tokens");
-    std::fs::write(&tokens, "s3cret-bot bot\n").expect("token file written");
+    std::fs::write(&tokens, "s3cret-bot bot pipeline\ns3cret-root root admin\n")
+        .expect("token file written");
     let mut broker = quorum::server::HoldBrokerConfig::new(dir.path().join("holds.db"));
     broker.token_file = Some(tokens);
     let config = quorum::server::ServerConfig {
@@ -563,17 +586,14 @@ async fn with_a_token_file_only_bearer_tokens_identify_callers() {
         .await
         .expect_err("no bearer token");
     assert_eq!(status.code(), Code::Unauthenticated);
-    let channel = server.channel().await;
-    let mut bearer = pb::hold_broker_client::HoldBrokerClient::with_interceptor(
-        channel,
-        |mut request: tonic::Request<()>| {
-            request.metadata_mut().insert(
-                "authorization",
-                tonic::metadata::MetadataValue::from_static("Bearer s3cret-bot"),
-            );
-            Ok(request)
-        },
-    );
+    let mut root = common::bearer(&server, "s3cret-root").await;
+    root.register_ticket(pb::RegisterTicketRequest {
+        change_ticket: "CHG-AUTH".into(),
+        release_owner: "olga".into(),
+    })
+    .await
+    .expect("registered by the admin");
+    let mut bearer = common::bearer(&server, "s3cret-bot").await;
     let hold = bearer
         .place_hold(place("CHG-AUTH", &["ana"], at(9, 0), 60, "auth"))
         .await

@@ -3,6 +3,7 @@
 
 use crate::{auth::IDENTITY_HEADER, convert::to_timestamp, json, pb};
 use chrono::{DateTime, Utc};
+use tonic::transport::{Certificate, ClientTlsConfig, Identity};
 use tonic::{Request, Status, metadata::MetadataValue};
 
 #[derive(Debug, clap::Args)]
@@ -16,12 +17,37 @@ pub struct HoldsArgs {
     /// Identity to claim when the server runs in development mode.
     #[arg(long, env = "QUORUM_IDENTITY", global = true)]
     pub identity: Option<String>,
+    /// PEM CA that signed the server's certificate (for an https:// server).
+    #[arg(long, env = "QUORUM_CA_CERT", global = true)]
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// PEM client certificate, for servers that require mutual TLS.
+    #[arg(
+        long,
+        env = "QUORUM_CLIENT_CERT",
+        global = true,
+        requires = "client_key"
+    )]
+    pub client_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --client-cert.
+    #[arg(
+        long,
+        env = "QUORUM_CLIENT_KEY",
+        global = true,
+        requires = "client_cert"
+    )]
+    pub client_key: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: HoldsCommand,
 }
 
 #[derive(Debug, clap::Subcommand)]
 pub enum HoldsCommand {
+    /// Name a ticket's release owner (admin scope).
+    RegisterTicket {
+        ticket: String,
+        #[arg(long)]
+        release_owner: String,
+    },
     /// Place a tentative hold.
     Place {
         #[arg(long)]
@@ -73,7 +99,7 @@ pub enum HoldsCommand {
         hold: String,
         approval_token: String,
     },
-    /// The ticket's audit log as JSON lines.
+    /// The ticket's audit log as JSON lines, every page.
     Audit { ticket: String },
     /// The hold as an iCalendar VEVENT.
     Ical { hold: String },
@@ -118,12 +144,36 @@ fn pairs(
         .collect()
 }
 
+/// TLS settings from the CA and client-certificate flags, if any is given.
+fn client_tls(args: &HoldsArgs) -> Result<Option<ClientTlsConfig>, HoldsCliError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path)
+            .map_err(|e| HoldsCliError::Arguments(format!("cannot read {}: {e}", path.display())))
+    };
+    if args.ca_cert.is_none() && args.client_cert.is_none() {
+        return Ok(None);
+    }
+    let mut tls = ClientTlsConfig::new();
+    if let Some(ca) = &args.ca_cert {
+        tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));
+    }
+    if let (Some(cert), Some(key)) = (&args.client_cert, &args.client_key) {
+        tls = tls.identity(Identity::from_pem(read(cert)?, read(key)?));
+    }
+    Ok(Some(tls))
+}
+
 pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
-    let channel = tonic::transport::Endpoint::from_shared(args.server.clone())
-        .map_err(|source| HoldsCliError::Connect {
-            url: args.server.clone(),
-            source,
-        })?
+    let connect_error = |source| HoldsCliError::Connect {
+        url: args.server.clone(),
+        source,
+    };
+    let mut endpoint =
+        tonic::transport::Endpoint::from_shared(args.server.clone()).map_err(connect_error)?;
+    if let Some(tls) = client_tls(args)? {
+        endpoint = endpoint.tls_config(tls).map_err(connect_error)?;
+    }
+    let channel = endpoint
         .connect()
         .await
         .map_err(|source| HoldsCliError::Connect {
@@ -152,6 +202,20 @@ pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
     );
     let hold_json = |hold: pb::Hold| json::to_json("quorum.v1.Hold", &hold);
     Ok(match &args.command {
+        HoldsCommand::RegisterTicket {
+            ticket,
+            release_owner,
+        } => {
+            let request = pb::RegisterTicketRequest {
+                change_ticket: ticket.clone(),
+                release_owner: release_owner.clone(),
+            };
+            client
+                .register_ticket(request)
+                .await
+                .map_err(HoldsCliError::Rpc)?;
+            format!("{ticket}: release owner {release_owner}\n")
+        }
         HoldsCommand::Place {
             ticket,
             start,
@@ -190,18 +254,26 @@ pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
             person,
             all,
         } => {
-            let request = pb::ListHoldsRequest {
+            let mut request = pb::ListHoldsRequest {
                 change_ticket: ticket.clone(),
                 person_id: person.clone(),
                 include_inactive: *all,
                 ..pb::ListHoldsRequest::default()
             };
-            let list = client
-                .list_holds(request)
-                .await
-                .map_err(HoldsCliError::Rpc)?
-                .into_inner();
-            json::to_json("quorum.v1.ListHoldsResponse", &list)?
+            let mut all_pages = pb::ListHoldsResponse::default();
+            loop {
+                let page = client
+                    .list_holds(request.clone())
+                    .await
+                    .map_err(HoldsCliError::Rpc)?
+                    .into_inner();
+                all_pages.holds.extend(page.holds);
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                request.page_token = page.next_page_token;
+            }
+            json::to_json("quorum.v1.ListHoldsResponse", &all_pages)?
         }
         HoldsCommand::Extend { hold, by_seconds } => {
             let request = pb::ExtendHoldRequest {
@@ -271,15 +343,24 @@ pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
             )?
         }
         HoldsCommand::Audit { ticket } => {
-            let request = pb::GetAuditLogRequest {
+            let mut request = pb::GetAuditLogRequest {
                 change_ticket: ticket.clone(),
+                ..pb::GetAuditLogRequest::default()
             };
-            client
-                .get_audit_log(request)
-                .await
-                .map_err(HoldsCliError::Rpc)?
-                .into_inner()
-                .json_lines
+            let mut lines = String::new();
+            loop {
+                let page = client
+                    .get_audit_log(request.clone())
+                    .await
+                    .map_err(HoldsCliError::Rpc)?
+                    .into_inner();
+                lines.push_str(&page.json_lines);
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                request.page_token = page.next_page_token;
+            }
+            lines
         }
         HoldsCommand::Ical { hold } => {
             let request = pb::ExportICalendarRequest {

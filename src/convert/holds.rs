@@ -35,10 +35,7 @@ fn attendees(list: Vec<pb::HoldAttendee>) -> Vec<HoldAttendee> {
         .collect()
 }
 
-pub fn place_request(
-    request: pb::PlaceHoldRequest,
-    requester: String,
-) -> Result<PlaceHold, Vec<FieldViolation>> {
+pub fn place_request(request: pb::PlaceHoldRequest) -> Result<PlaceHold, Vec<FieldViolation>> {
     let pb::PlaceHoldRequest {
         change_ticket,
         start,
@@ -62,7 +59,6 @@ pub fn place_request(
         attendees: attendees(people),
         ttl: Duration::seconds(ttl_seconds.into()),
         idempotency_key,
-        requester,
         release_owner: (!release_owner.is_empty()).then_some(release_owner),
     })
 }

@@ -131,3 +131,32 @@ impl TestServer {
         )
     }
 }
+
+/// Sends a bearer token from a token file.
+#[derive(Clone)]
+pub struct Bearer(pub tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+pub type BearerBroker = pb::hold_broker_client::HoldBrokerClient<
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Bearer>,
+>;
+
+/// A hold broker client that authenticates with `token`.
+pub async fn bearer(server: &TestServer, token: &str) -> BearerBroker {
+    let value = format!("Bearer {token}").parse().expect("ascii token");
+    pb::hold_broker_client::HoldBrokerClient::with_interceptor(
+        server.channel().await,
+        Bearer(value),
+    )
+}

@@ -120,14 +120,26 @@ pub fn substitute(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditAction {
     Placed,
+    /// A PlaceHold that was refused (conflict, key reuse, permissions).
     Refused,
     Extended,
+    ExtendRefused,
     Released,
+    ReleaseRefused,
     Expired,
     Approved,
+    ApprovalRefused,
     Confirmed,
+    /// A ConfirmHold that was refused, whatever the reason.
     TokenRefused,
     SlotRejected,
+    TicketRegistered,
+    RegistrationRefused,
+    /// A read of holds or of the audit log the caller may not see.
+    ReadRefused,
+    /// How many refusals past a caller's per-minute budget were counted
+    /// instead of logged one by one.
+    RefusalsSuppressed,
 }
 
 impl AuditAction {
@@ -136,12 +148,19 @@ impl AuditAction {
             Self::Placed => "HOLD_PLACED",
             Self::Refused => "HOLD_REFUSED",
             Self::Extended => "HOLD_EXTENDED",
+            Self::ExtendRefused => "EXTEND_REFUSED",
             Self::Released => "HOLD_RELEASED",
+            Self::ReleaseRefused => "RELEASE_REFUSED",
             Self::Expired => "HOLD_EXPIRED",
             Self::Approved => "HOLD_APPROVED",
+            Self::ApprovalRefused => "APPROVAL_REFUSED",
             Self::Confirmed => "HOLD_CONFIRMED",
             Self::TokenRefused => "TOKEN_REFUSED",
             Self::SlotRejected => "SLOT_REJECTED",
+            Self::TicketRegistered => "TICKET_REGISTERED",
+            Self::RegistrationRefused => "REGISTRATION_REFUSED",
+            Self::ReadRefused => "READ_REFUSED",
+            Self::RefusalsSuppressed => "REFUSALS_SUPPRESSED",
         }
     }
 }

@@ -23,18 +23,25 @@ pub enum HoldError {
     TooLong { max_hours: i64 },
     #[error("ticket {ticket} has release owner {owner}; it cannot be changed")]
     ReleaseOwnerFixed { ticket: String, owner: String },
-    #[error("only the release owner of {ticket} ({owner}) may approve its holds, not {caller}")]
-    NotReleaseOwner {
-        ticket: String,
-        owner: String,
+    #[error("{caller} may not {action}: {rule}")]
+    NotPermitted {
         caller: String,
+        action: &'static str,
+        rule: String,
     },
+    #[error(
+        "ticket {ticket} has no registered release owner; an admin registers it with RegisterTicket"
+    )]
+    TicketNotRegistered { ticket: String },
     #[error("the approval token is not valid: {reason}")]
     TokenInvalid { reason: String },
     #[error("the approval token is refused: {reason}")]
     TokenRefused { reason: String },
-    #[error("hold {id} changed while it was being confirmed; fetch it and try again")]
-    Changed { id: HoldId },
+    /// A genuine approval token whose hold moved on after approval.
+    #[error(
+        "hold {id} moved on since it was approved ({what}); approve it again if it is still wanted"
+    )]
+    MovedOn { id: HoldId, what: String },
     #[error("the hold store failed: {detail}")]
     Storage { detail: String },
 }

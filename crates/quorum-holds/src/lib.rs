@@ -4,12 +4,16 @@
 //!
 //! Every check-and-write happens inside one store transaction, so two callers
 //! can never both pass the "is this person free?" check: double booking is
-//! impossible by construction, not by care.
+//! impossible by construction, not by care. Who may do what is decided in
+//! [`access`] from a [`Principal`], inside the same transaction.
 
+pub mod access;
+pub mod bounds;
 mod error;
 mod sqlite;
 mod token;
 
+pub use access::{Principal, Scope};
 pub use error::HoldError;
 pub use sqlite::SqliteHoldStore;
 pub use token::{ApprovalClaims, TokenSigner};
@@ -26,8 +30,9 @@ pub struct PlaceHold {
     pub ttl: Duration,
     /// Retrying with the same key returns the same hold.
     pub idempotency_key: String,
-    pub requester: String,
-    /// Named with the ticket's first hold; later holds may repeat it or omit it.
+    /// Names the ticket's release owner on its first hold, only where the
+    /// policy allows it (development mode); otherwise it may repeat the
+    /// registered owner or be omitted.
     pub release_owner: Option<String>,
 }
 
@@ -39,6 +44,28 @@ pub struct HoldFilter {
     pub overlapping: Option<TimeRange>,
     /// Also list released and expired holds.
     pub include_inactive: bool,
+}
+
+/// One page of a listing, oldest or earliest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass back to get the next page; `None` on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// Which page to read: at most `size` items after the `token`'s position.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    pub size: usize,
+    pub token: Option<String>,
+}
+
+impl PageRequest {
+    /// The first page of at most `size` items.
+    pub fn first(size: usize) -> Self {
+        Self { size, token: None }
+    }
 }
 
 /// An approval the release owner gave: the token to confirm with.
@@ -54,6 +81,13 @@ pub struct HoldPolicy {
     /// A hold never reaches further than this past "now", by TTL or extension.
     pub max_ttl: Duration,
     pub max_token_ttl: Duration,
+    /// Development convenience: a ticket's first hold names its release
+    /// owner. Off with a token file, where an admin registers tickets.
+    pub owner_from_first_hold: bool,
+    /// Refusals written to the audit log per caller per minute; more are
+    /// counted and summarised in one `REFUSALS_SUPPRESSED` record, so a flood
+    /// of refused calls cannot grow the store faster than this.
+    pub audited_refusals_per_minute: u32,
 }
 
 impl Default for HoldPolicy {
@@ -61,27 +95,55 @@ impl Default for HoldPolicy {
         Self {
             max_ttl: Duration::hours(72),
             max_token_ttl: Duration::hours(24),
+            owner_from_first_hold: false,
+            audited_refusals_per_minute: 120,
         }
     }
 }
 
 /// What every hold store provides. Implementations decide expiry with their
 /// own single clock and do every check-and-write in one transaction.
+/// Every operation takes the caller as a [`Principal`] and applies the rules
+/// of [`access`]; every refusal but a malformed request is audited.
 pub trait HoldStore: Send + Sync {
-    fn place(&self, request: PlaceHold) -> Result<Hold, HoldError>;
-    fn extend(&self, id: &HoldId, by: Duration, actor: &str) -> Result<Hold, HoldError>;
-    fn release(&self, id: &HoldId, reason: &str, actor: &str) -> Result<Hold, HoldError>;
-    fn get(&self, id: &HoldId) -> Result<Hold, HoldError>;
-    fn list(&self, filter: &HoldFilter) -> Result<Vec<Hold>, HoldError>;
+    /// Names a ticket's release owner (admin only); repeating the same owner
+    /// is a no-op, naming another is refused.
+    fn register_ticket(
+        &self,
+        change_ticket: &str,
+        release_owner: &str,
+        by: &Principal,
+    ) -> Result<(), HoldError>;
+    fn place(&self, request: PlaceHold, by: &Principal) -> Result<Hold, HoldError>;
+    fn extend(&self, id: &HoldId, by: Duration, who: &Principal) -> Result<Hold, HoldError>;
+    fn release(&self, id: &HoldId, reason: &str, who: &Principal) -> Result<Hold, HoldError>;
+    fn get(&self, id: &HoldId, who: &Principal) -> Result<Hold, HoldError>;
+    /// The ticket's registered release owner, for exports of holds the caller
+    /// may already read.
+    fn release_owner(&self, change_ticket: &str) -> Result<Option<String>, HoldError>;
+    /// Holds the caller may see, ordered by start then id.
+    fn list(
+        &self,
+        filter: &HoldFilter,
+        page: &PageRequest,
+        who: &Principal,
+    ) -> Result<Page<Hold>, HoldError>;
     fn approve(
         &self,
         id: &HoldId,
-        approver: &str,
+        who: &Principal,
         substitutions: &[Substitution],
         token_ttl: Duration,
     ) -> Result<ApprovalGrant, HoldError>;
-    fn confirm(&self, id: &HoldId, token: &str, actor: &str) -> Result<Hold, HoldError>;
-    fn audit_log(&self, change_ticket: &str) -> Result<Vec<AuditRecord>, HoldError>;
+    fn confirm(&self, id: &HoldId, token: &str, who: &Principal) -> Result<Hold, HoldError>;
+    /// One ticket's audit records in order; the empty ticket holds refusals
+    /// about unknown holds and suppression summaries (read or admin only).
+    fn audit_log(
+        &self,
+        change_ticket: &str,
+        page: &PageRequest,
+        who: &Principal,
+    ) -> Result<Page<AuditRecord>, HoldError>;
     /// Active holds of other tickets on these people, as their busy time.
     fn busy_from_holds(
         &self,

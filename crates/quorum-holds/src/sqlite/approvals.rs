@@ -1,9 +1,15 @@
 //! Approval by the ticket's release owner, and confirmation with the token it
 //! returns: a compare-and-set on state, version and expiry, with the token
 //! spent in the same transaction. Every refusal is audited and changes nothing.
+//!
+//! A token this server did not sign is `TokenInvalid`; a signed one that does
+//! not authorise this confirmation (another hold or ticket, expired, never
+//! issued, already spent) is `TokenRefused`; a genuine token for this hold
+//! whose hold moved on after approval (released, expired, confirmed,
+//! extended, changed) is `MovedOn`, whichever way it moved.
 
 use super::{SqliteHoldStore, audit, new_id, rows};
-use crate::{ApprovalClaims, ApprovalGrant, HoldError, HoldStore};
+use crate::{ApprovalClaims, ApprovalGrant, HoldError, Principal, access, bounds};
 use chrono::{DateTime, Duration, Utc};
 use quorum_domain::{
     AuditAction, FieldViolation, Hold, HoldAttendee, HoldId, HoldState, PersonId, RoleId,
@@ -14,10 +20,11 @@ use rusqlite::{OptionalExtension, Transaction, params};
 pub fn approve(
     store: &SqliteHoldStore,
     id: &HoldId,
-    approver: &str,
+    who: &Principal,
     substitutions: &[Substitution],
     token_ttl: Duration,
 ) -> Result<ApprovalGrant, HoldError> {
+    check_approval(id, substitutions)?;
     if token_ttl <= Duration::zero() || token_ttl > store.policy.max_token_ttl {
         return Err(HoldError::InvalidRequest {
             violations: vec![FieldViolation::new(
@@ -30,18 +37,41 @@ pub fn approve(
         });
     }
     let outcome =
-        store.write(|tx, now| approve_in(store, tx, now, id, approver, substitutions, token_ttl));
-    if let Err(error @ HoldError::NotReleaseOwner { .. }) = &outcome {
-        let ticket = store.get(id).map(|h| h.change_ticket).unwrap_or_default();
-        store.record_refusal(
-            &ticket,
-            Some(id),
-            approver,
-            AuditAction::TokenRefused,
-            &error.to_string(),
-        )?;
+        store.write(|tx, now| approve_in(store, tx, now, id, who, substitutions, token_ttl));
+    store.audited(outcome, Some(id), None, who, AuditAction::ApprovalRefused)
+}
+
+fn check_approval(id: &HoldId, substitutions: &[Substitution]) -> Result<(), HoldError> {
+    let mut out = Vec::new();
+    bounds::id("hold_id", &id.0, true, &mut out);
+    if substitutions.len() > bounds::MAX_SUBSTITUTIONS {
+        out.push(FieldViolation::new(
+            "substitutions",
+            format!("at most {} substitutions", bounds::MAX_SUBSTITUTIONS),
+        ));
+        return bounds::verdict(out);
     }
-    outcome
+    for (i, s) in substitutions.iter().enumerate() {
+        bounds::id(
+            &format!("substitutions[{i}].role_id"),
+            &s.role.0,
+            false,
+            &mut out,
+        );
+        bounds::id(
+            &format!("substitutions[{i}].from_person_id"),
+            &s.from.0,
+            true,
+            &mut out,
+        );
+        bounds::id(
+            &format!("substitutions[{i}].to_person_id"),
+            &s.to.0,
+            true,
+            &mut out,
+        );
+    }
+    bounds::verdict(out)
 }
 
 fn approve_in(
@@ -49,20 +79,15 @@ fn approve_in(
     tx: &Transaction<'_>,
     now: DateTime<Utc>,
     id: &HoldId,
-    approver: &str,
+    who: &Principal,
     substitutions: &[Substitution],
     token_ttl: Duration,
 ) -> Result<ApprovalGrant, HoldError> {
     let hold = rows::load(tx, id)?;
     // Every placed hold's ticket has an owner; a missing one fails closed.
-    let owner = rows::release_owner(tx, &hold.change_ticket)?.unwrap_or_default();
-    if owner != approver {
-        return Err(HoldError::NotReleaseOwner {
-            ticket: hold.change_ticket,
-            owner,
-            caller: approver.to_owned(),
-        });
-    }
+    let owner = rows::release_owner(tx, &hold.change_ticket)?;
+    access::may_approve(who, &hold, owner.as_deref())?;
+    let approver = who.identity.as_str();
     let state = hold.state_at(now);
     if state != HoldState::Tentative {
         return Err(HoldError::WrongState {
@@ -127,25 +152,29 @@ pub fn confirm(
     store: &SqliteHoldStore,
     id: &HoldId,
     token: &str,
-    actor: &str,
+    who: &Principal,
 ) -> Result<Hold, HoldError> {
+    let mut violations = Vec::new();
+    bounds::id("hold_id", &id.0, true, &mut violations);
+    bounds::text(
+        "approval_token",
+        token,
+        bounds::MAX_TOKEN_BYTES,
+        true,
+        &mut violations,
+    );
+    bounds::verdict(violations)?;
     let outcome = store
         .signer
         .verify(token)
-        .and_then(|claims| store.write(|tx, now| confirm_in(tx, now, id, &claims, actor)));
-    match &outcome {
-        Ok(_) | Err(HoldError::NotFound { .. } | HoldError::Storage { .. }) => outcome,
-        Err(error) => {
-            let ticket = store.get(id).map(|h| h.change_ticket).unwrap_or_default();
-            store.record_refusal(
-                &ticket,
-                Some(id),
-                actor,
-                AuditAction::TokenRefused,
-                &error.to_string(),
-            )?;
-            outcome
-        }
+        .and_then(|claims| store.write(|tx, now| confirm_in(tx, now, id, &claims, who)));
+    store.audited(outcome, Some(id), None, who, AuditAction::TokenRefused)
+}
+
+fn moved_on(hold: &Hold, what: &str) -> HoldError {
+    HoldError::MovedOn {
+        id: hold.id.clone(),
+        what: what.to_owned(),
     }
 }
 
@@ -160,9 +189,11 @@ fn confirm_in(
     now: DateTime<Utc>,
     id: &HoldId,
     claims: &ApprovalClaims,
-    actor: &str,
+    who: &Principal,
 ) -> Result<Hold, HoldError> {
     let mut hold = rows::load(tx, id)?;
+    let owner = rows::release_owner(tx, &hold.change_ticket)?;
+    access::may_confirm(who, &hold, owner.as_deref())?;
     check_claims(tx, now, &hold, claims)?;
     let approved: Vec<HoldAttendee> = claims
         .attendees
@@ -193,7 +224,7 @@ fn confirm_in(
         ],
     )?;
     if changed != 1 {
-        return Err(HoldError::Changed { id: id.clone() });
+        return Err(moved_on(&hold, "it changed while it was being confirmed"));
     }
     if !newcomers.is_empty() {
         tx.execute(
@@ -216,7 +247,7 @@ fn confirm_in(
     audit(
         tx,
         now,
-        actor,
+        &who.identity,
         &hold.change_ticket,
         Some(id),
         AuditAction::Confirmed,
@@ -273,23 +304,25 @@ fn check_claims(
             rows::from_ns(at).to_rfc3339()
         )));
     }
+    // From here the token is genuine, unspent and meant for this hold: what
+    // is left is whether the hold moved on since, one answer for every way.
     let state = hold.state_at(now);
     if state != HoldState::Tentative {
-        return Err(HoldError::WrongState {
-            id: hold.id.clone(),
-            state,
-            action: "confirmed",
-        });
+        return Err(moved_on(hold, &format!("it is {}", state.as_str())));
     }
     if claims.hold_version != hold.version {
-        return Err(refused(
-            "the hold changed after it was approved; approve it again",
+        return Err(moved_on(
+            hold,
+            &format!(
+                "version {} was approved, it is now at {}",
+                claims.hold_version, hold.version
+            ),
         ));
     }
     if (claims.slot_start_ns, claims.slot_end_ns)
         != (rows::ns(hold.slot.start)?, rows::ns(hold.slot.end)?)
     {
-        return Err(refused("the token was issued for another slot"));
+        return Err(moved_on(hold, "its slot differs from the approved one"));
     }
     let substitutions: Vec<Substitution> = claims
         .substitutions
@@ -307,7 +340,7 @@ fn check_claims(
         .map(|a| (a.person.0, a.role.0))
         .collect();
     if approved != claims.attendees {
-        return Err(refused("the attendees differ from those approved"));
+        return Err(moved_on(hold, "its attendees differ from those approved"));
     }
     Ok(())
 }

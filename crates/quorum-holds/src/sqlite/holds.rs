@@ -1,33 +1,32 @@
-//! Placing, extending, releasing, listing and expiring holds.
+//! Registering tickets; placing, extending, releasing and expiring holds.
 
 use super::{SqliteHoldStore, audit, new_id, rows};
-use crate::{HoldError, HoldFilter, PlaceHold};
+use crate::{HoldError, PlaceHold, Principal, access, bounds};
 use chrono::{DateTime, Duration, Utc};
-use quorum_domain::{AuditAction, FieldViolation, Hold, HoldId, HoldState, PersonId, TimeRange};
+use quorum_domain::{
+    AuditAction, FieldViolation, Hold, HoldAttendee, HoldId, HoldState, PersonId, TimeRange,
+};
 use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::HashSet;
 
+/// Field rules of a place request, in time linear in its size: attendees
+/// are capped before anything else looks at them, and duplicates are found
+/// with a set rather than by comparing every pair.
 fn check(request: &PlaceHold, max_ttl: Duration) -> Vec<FieldViolation> {
     let mut out = Vec::new();
+    bounds::id("change_ticket", &request.change_ticket, true, &mut out);
+    bounds::id("idempotency_key", &request.idempotency_key, true, &mut out);
+    let owner = request.release_owner.as_deref().unwrap_or("");
+    bounds::id("release_owner", owner, false, &mut out);
     let mut need = |ok: bool, field: &str, text: &str| {
         if !ok {
             out.push(FieldViolation::new(field, text));
         }
     };
     need(
-        !request.change_ticket.trim().is_empty(),
-        "change_ticket",
-        "a change ticket id is required",
-    );
-    need(
         !request.slot.is_empty(),
         "end",
         "the slot's end must be after its start",
-    );
-    need(
-        !request.attendees.is_empty(),
-        "attendees",
-        "a hold needs at least one attendee",
     );
     need(
         request.ttl > Duration::zero(),
@@ -42,30 +41,43 @@ fn check(request: &PlaceHold, max_ttl: Duration) -> Vec<FieldViolation> {
             max_ttl.num_hours()
         ),
     );
-    need(
-        !request.idempotency_key.is_empty(),
-        "idempotency_key",
-        "an idempotency key is required",
-    );
-    need(
-        !request.requester.is_empty(),
-        "requester",
-        "the caller's identity is required",
-    );
-    for (i, attendee) in request.attendees.iter().enumerate() {
-        let field = format!("attendees[{i}].person_id");
-        need(
-            !attendee.person.0.is_empty(),
-            &field,
-            "a person id is required",
-        );
-        let first = request
-            .attendees
-            .iter()
-            .position(|a| a.person == attendee.person);
-        need(first == Some(i), &field, "this person is listed twice");
-    }
+    check_attendees(&request.attendees, &mut out);
     out
+}
+
+fn check_attendees(attendees: &[HoldAttendee], out: &mut Vec<FieldViolation>) {
+    if attendees.is_empty() {
+        out.push(FieldViolation::new(
+            "attendees",
+            "a hold needs at least one attendee",
+        ));
+        return;
+    }
+    if attendees.len() > bounds::MAX_ATTENDEES {
+        out.push(FieldViolation::new(
+            "attendees",
+            format!(
+                "a hold has at most {} attendees (got {})",
+                bounds::MAX_ATTENDEES,
+                attendees.len()
+            ),
+        ));
+        return;
+    }
+    let mut seen = HashSet::with_capacity(attendees.len());
+    for (i, attendee) in attendees.iter().enumerate() {
+        let field = format!("attendees[{i}].person_id");
+        bounds::id(&field, &attendee.person.0, true, out);
+        bounds::id(
+            &format!("attendees[{i}].role_id"),
+            &attendee.role.0,
+            false,
+            out,
+        );
+        if !seen.insert(&attendee.person) {
+            out.push(FieldViolation::new(field, "this person is listed twice"));
+        }
+    }
 }
 
 /// What makes two requests "the same" for idempotency.
@@ -87,43 +99,63 @@ fn fingerprint(request: &PlaceHold) -> String {
     )
 }
 
-pub fn place(store: &SqliteHoldStore, mut request: PlaceHold) -> Result<Hold, HoldError> {
-    let violations = check(&request, store.policy.max_ttl);
-    if !violations.is_empty() {
-        return Err(HoldError::InvalidRequest { violations });
-    }
+pub fn place(
+    store: &SqliteHoldStore,
+    mut request: PlaceHold,
+    by: &Principal,
+) -> Result<Hold, HoldError> {
+    bounds::verdict(check(&request, store.policy.max_ttl))?;
     request.attendees.sort();
     let print = fingerprint(&request);
-    let outcome = store.write(|tx, now| place_in(tx, now, &request, &print));
-    match outcome {
-        Err(HoldError::Conflict { holds }) => {
-            let ids: Vec<&str> = holds.iter().map(|h| h.0.as_str()).collect();
-            let reason = format!(
-                "overlaps active hold(s) {} on {}",
-                ids.join(", "),
-                request.slot
-            );
-            store.record_refusal(
-                &request.change_ticket,
-                None,
-                &request.requester,
-                AuditAction::Refused,
-                &reason,
-            )?;
-            Err(HoldError::Conflict { holds })
-        }
-        Err(error @ HoldError::ReleaseOwnerFixed { .. }) => {
-            store.record_refusal(
-                &request.change_ticket,
-                None,
-                &request.requester,
-                AuditAction::Refused,
-                &error.to_string(),
-            )?;
-            Err(error)
-        }
-        other => other,
-    }
+    let open_tickets = store.policy.owner_from_first_hold;
+    let outcome = access::may_place(by, request.release_owner.as_deref()).and_then(|()| {
+        store.write(|tx, now| place_in(tx, now, &request, &print, by, open_tickets))
+    });
+    let ticket = Some(request.change_ticket.as_str());
+    store.audited(outcome, None, ticket, by, AuditAction::Refused)
+}
+
+/// Names a ticket's release owner: admin only, once.
+pub fn register_ticket(
+    store: &SqliteHoldStore,
+    ticket: &str,
+    owner: &str,
+    by: &Principal,
+) -> Result<(), HoldError> {
+    let mut violations = Vec::new();
+    bounds::id("change_ticket", ticket, true, &mut violations);
+    bounds::id("release_owner", owner, true, &mut violations);
+    bounds::verdict(violations)?;
+    let outcome = access::may_register(by).and_then(|()| {
+        store.write(|tx, now| match rows::release_owner(tx, ticket)? {
+            Some(existing) if existing == owner => Ok(()),
+            Some(existing) => Err(HoldError::ReleaseOwnerFixed {
+                ticket: ticket.to_owned(),
+                owner: existing,
+            }),
+            None => {
+                name_owner(tx, now, ticket, owner)?;
+                let reason = format!("release owner {owner}");
+                let action = AuditAction::TicketRegistered;
+                audit(tx, now, &by.identity, ticket, None, action, &reason)
+            }
+        })
+    });
+    let refused = AuditAction::RegistrationRefused;
+    store.audited(outcome, None, Some(ticket), by, refused)
+}
+
+fn name_owner(
+    tx: &Transaction<'_>,
+    now: DateTime<Utc>,
+    ticket: &str,
+    owner: &str,
+) -> Result<(), HoldError> {
+    tx.execute(
+        "INSERT INTO tickets (change_ticket, release_owner, created_at_ns) VALUES (?1, ?2, ?3)",
+        params![ticket, owner, rows::ns(now)?],
+    )?;
+    Ok(())
 }
 
 fn place_in(
@@ -131,11 +163,13 @@ fn place_in(
     now: DateTime<Utc>,
     request: &PlaceHold,
     print: &str,
+    by: &Principal,
+    open_tickets: bool,
 ) -> Result<Hold, HoldError> {
     let earlier: Option<(String, String)> = tx
         .query_row(
             "SELECT id, request_fingerprint FROM holds WHERE requester = ?1 AND idempotency_key = ?2",
-            params![request.requester, request.idempotency_key],
+            params![by.identity, request.idempotency_key],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
@@ -147,7 +181,7 @@ fn place_in(
         }
         return Ok(rows::as_seen(rows::load(tx, &HoldId(id))?, now));
     }
-    fix_release_owner(tx, now, request)?;
+    fix_release_owner(tx, now, request, open_tickets)?;
     let people: Vec<&PersonId> = request.attendees.iter().map(|a| &a.person).collect();
     let holds = rows::conflicting_holds(tx, &people, request.slot, &request.change_ticket, now)?;
     if !holds.is_empty() {
@@ -161,7 +195,7 @@ fn place_in(
         state: HoldState::Tentative,
         expires_at: now + request.ttl,
         created_at: now,
-        requester: request.requester.clone(),
+        requester: by.identity.clone(),
         version: 1,
         release_reason: String::new(),
     };
@@ -185,7 +219,7 @@ fn place_in(
     audit(
         tx,
         now,
-        &request.requester,
+        &by.identity,
         &hold.change_ticket,
         Some(&hold.id),
         AuditAction::Placed,
@@ -194,29 +228,27 @@ fn place_in(
     Ok(hold)
 }
 
-/// The first hold of a ticket names its release owner; nobody changes it later.
+/// A ticket's release owner comes from registration; only where the policy
+/// allows it (development mode) does a ticket's first hold name it. Nobody
+/// changes it later.
 fn fix_release_owner(
     tx: &Transaction<'_>,
     now: DateTime<Utc>,
     request: &PlaceHold,
+    open_tickets: bool,
 ) -> Result<(), HoldError> {
-    match (
-        rows::release_owner(tx, &request.change_ticket)?,
-        &request.release_owner,
-    ) {
+    let ticket = &request.change_ticket;
+    match (rows::release_owner(tx, ticket)?, &request.release_owner) {
         (Some(owner), Some(named)) if &owner != named => Err(HoldError::ReleaseOwnerFixed {
-            ticket: request.change_ticket.clone(),
+            ticket: ticket.clone(),
             owner,
         }),
         (Some(_), _) => Ok(()),
-        (None, Some(named)) if !named.is_empty() => {
-            tx.execute(
-                "INSERT INTO tickets (change_ticket, release_owner, created_at_ns) VALUES (?1, ?2, ?3)",
-                params![request.change_ticket, named, rows::ns(now)?],
-            )?;
-            Ok(())
-        }
-        (None, _) => Err(HoldError::InvalidRequest {
+        (None, _) if !open_tickets => Err(HoldError::TicketNotRegistered {
+            ticket: ticket.clone(),
+        }),
+        (None, Some(named)) => name_owner(tx, now, ticket, named),
+        (None, None) => Err(HoldError::InvalidRequest {
             violations: vec![FieldViolation::new(
                 "release_owner",
                 "the first hold of a ticket must name its release owner",
@@ -243,15 +275,25 @@ fn require(
     }
 }
 
+fn hold_id(id: &HoldId) -> Result<(), HoldError> {
+    let mut violations = Vec::new();
+    bounds::id("hold_id", &id.0, true, &mut violations);
+    bounds::verdict(violations)
+}
+
 pub fn extend(
     store: &SqliteHoldStore,
     id: &HoldId,
     by: Duration,
-    actor: &str,
+    who: &Principal,
 ) -> Result<Hold, HoldError> {
+    hold_id(id)?;
     let max_ttl = store.policy.max_ttl;
-    store.write(|tx, now| {
+    let outcome = store.write(|tx, now| {
         let mut hold = rows::load(tx, id)?;
+        let owner = rows::release_owner(tx, &hold.change_ticket)?;
+        let confirmed = hold.state_at(now) == HoldState::Confirmed;
+        access::may_change(who, &hold, owner.as_deref(), "extend", confirmed)?;
         require(&hold, now, &[HoldState::Tentative], "extended")?;
         let expires_at = hold.expires_at + by;
         if by <= Duration::zero() || expires_at > now + max_ttl {
@@ -266,28 +308,52 @@ pub fn extend(
         hold.expires_at = expires_at;
         hold.version += 1;
         let reason = format!("now expires at {}", expires_at.to_rfc3339());
+        let ticket = &hold.change_ticket;
         audit(
             tx,
             now,
-            actor,
-            &hold.change_ticket,
+            &who.identity,
+            ticket,
             Some(id),
             AuditAction::Extended,
             &reason,
         )?;
         Ok(hold)
-    })
+    });
+    store.audited(outcome, Some(id), None, who, AuditAction::ExtendRefused)
 }
 
+/// Releasing: a reason of bounded size; a confirmed booking needs one.
 pub fn release(
     store: &SqliteHoldStore,
     id: &HoldId,
     reason: &str,
-    actor: &str,
+    who: &Principal,
 ) -> Result<Hold, HoldError> {
-    store.write(|tx, now| {
+    hold_id(id)?;
+    let mut violations = Vec::new();
+    bounds::text(
+        "reason",
+        reason,
+        bounds::MAX_REASON_BYTES,
+        false,
+        &mut violations,
+    );
+    bounds::verdict(violations)?;
+    let outcome = store.write(|tx, now| {
         let mut hold = rows::load(tx, id)?;
+        let owner = rows::release_owner(tx, &hold.change_ticket)?;
+        let confirmed = hold.state_at(now) == HoldState::Confirmed;
+        access::may_change(who, &hold, owner.as_deref(), "release", confirmed)?;
         require(&hold, now, &[HoldState::Tentative, HoldState::Confirmed], "released")?;
+        if confirmed && reason.trim().is_empty() {
+            return Err(HoldError::InvalidRequest {
+                violations: vec![FieldViolation::new(
+                    "reason",
+                    "releasing a confirmed booking needs a reason",
+                )],
+            });
+        }
         tx.execute(
             "UPDATE holds SET state = 'RELEASED', version = version + 1, release_reason = ?1 WHERE id = ?2",
             params![reason, id.0],
@@ -295,43 +361,11 @@ pub fn release(
         hold.state = HoldState::Released;
         hold.version += 1;
         hold.release_reason = reason.to_owned();
-        audit(tx, now, actor, &hold.change_ticket, Some(id), AuditAction::Released, reason)?;
+        let ticket = &hold.change_ticket;
+        audit(tx, now, &who.identity, ticket, Some(id), AuditAction::Released, reason)?;
         Ok(hold)
-    })
-}
-
-pub fn list(store: &SqliteHoldStore, filter: &HoldFilter) -> Result<Vec<Hold>, HoldError> {
-    let connection = store.lock()?;
-    let now = store.clock.now();
-    let (from, to) = match filter.overlapping {
-        Some(range) => (rows::ns(range.start)?, rows::ns(range.end)?),
-        None => (i64::MIN, i64::MAX),
-    };
-    let mut statement = connection.prepare_cached(
-        "SELECT DISTINCT h.id FROM holds h LEFT JOIN hold_attendees a ON a.hold_id = h.id
-         WHERE (?1 IS NULL OR h.change_ticket = ?1) AND (?2 IS NULL OR a.person_id = ?2)
-           AND h.start_ns < ?4 AND h.end_ns > ?3
-         ORDER BY h.start_ns, h.id",
-    )?;
-    let ids = statement
-        .query_map(
-            params![
-                filter.change_ticket,
-                filter.person.as_ref().map(|p| p.0.as_str()),
-                from,
-                to
-            ],
-            |r| r.get::<_, String>(0),
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut holds = Vec::with_capacity(ids.len());
-    for id in ids {
-        let hold = rows::as_seen(rows::load(&connection, &HoldId(id))?, now);
-        if filter.include_inactive || hold.is_active(now) {
-            holds.push(hold);
-        }
-    }
-    Ok(holds)
+    });
+    store.audited(outcome, Some(id), None, who, AuditAction::ReleaseRefused)
 }
 
 pub fn sweep_expired(store: &SqliteHoldStore) -> Result<usize, HoldError> {

@@ -6,9 +6,14 @@
 
 mod approvals;
 mod holds;
+mod reads;
+mod refusals;
 mod rows;
 
-use crate::{ApprovalGrant, HoldError, HoldFilter, HoldPolicy, HoldStore, PlaceHold, TokenSigner};
+use crate::{
+    ApprovalGrant, HoldError, HoldFilter, HoldPolicy, HoldStore, Page, PageRequest, PlaceHold,
+    Principal, TokenSigner,
+};
 use chrono::{DateTime, Duration, Utc};
 use quorum_domain::{
     AuditAction, AuditRecord, Clock, Hold, HoldId, PersonId, Substitution, TimeRange,
@@ -75,6 +80,21 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+-- INSERT OR REPLACE deletes the row it collides with without firing DELETE
+-- triggers (unless recursive_triggers is on, on that one connection), so an
+-- insert that names an existing sequence is refused before it can replace it.
+CREATE TRIGGER IF NOT EXISTS audit_log_no_replace BEFORE INSERT ON audit_log
+WHEN NEW.sequence IS NOT NULL AND EXISTS (SELECT 1 FROM audit_log WHERE sequence = NEW.sequence)
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE INDEX IF NOT EXISTS tickets_by_owner ON tickets (release_owner);
+-- Per caller, how many refusals were logged in the current minute and how
+-- many were only counted: one row per caller, however many refusals.
+CREATE TABLE IF NOT EXISTS refusal_budget (
+    actor TEXT PRIMARY KEY,
+    window_start_ns INTEGER NOT NULL,
+    logged INTEGER NOT NULL,
+    suppressed INTEGER NOT NULL
+);
 "#;
 
 pub struct SqliteHoldStore {
@@ -132,16 +152,52 @@ impl SqliteHoldStore {
     }
 
     /// Records a refusal in its own transaction, after the refused change was
-    /// rolled back, so the log keeps it while nothing else changes.
+    /// rolled back, so the log keeps it while nothing else changes; within
+    /// the caller's per-minute budget (see [`refusals::record`]). The ticket
+    /// is the hold's, or empty when the hold is unknown.
     fn record_refusal(
         &self,
-        ticket: &str,
         hold: Option<&HoldId>,
-        actor: &str,
+        ticket: Option<&str>,
+        who: &Principal,
         action: AuditAction,
-        reason: &str,
+        error: &HoldError,
     ) -> Result<(), HoldError> {
-        self.write(|tx, now| audit(tx, now, actor, ticket, hold, action, reason))
+        let budget = self.policy.audited_refusals_per_minute;
+        self.write(|tx, now| {
+            let ticket = match (ticket, hold) {
+                (Some(ticket), _) => ticket.to_owned(),
+                (None, Some(id)) => rows::ticket_of(tx, id)?.unwrap_or_default(),
+                (None, None) => String::new(),
+            };
+            let refusal = refusals::Refusal {
+                actor: &who.identity,
+                ticket: &ticket,
+                hold,
+                action,
+                reason: &error.to_string(),
+            };
+            refusals::record(tx, now, budget, &refusal)
+        })
+    }
+
+    /// Audits `outcome` if it is a refusal (anything but a malformed request
+    /// or a storage failure), then returns it unchanged.
+    fn audited<T>(
+        &self,
+        outcome: Result<T, HoldError>,
+        hold: Option<&HoldId>,
+        ticket: Option<&str>,
+        who: &Principal,
+        action: AuditAction,
+    ) -> Result<T, HoldError> {
+        match &outcome {
+            Ok(_) | Err(HoldError::InvalidRequest { .. } | HoldError::Storage { .. }) => outcome,
+            Err(error) => {
+                self.record_refusal(hold, ticket, who, action, error)?;
+                outcome
+            }
+        }
     }
 
     /// `PRAGMA integrity_check`, for operators and crash tests.
@@ -195,6 +251,20 @@ fn stored_key(connection: &Connection) -> Result<Vec<u8>, HoldError> {
     )?)
 }
 
+/// Audit reasons are cut here, so no record outgrows what a page can carry.
+const MAX_AUDIT_REASON_BYTES: usize = 2048;
+
+fn clipped(reason: &str) -> &str {
+    if reason.len() <= MAX_AUDIT_REASON_BYTES {
+        return reason;
+    }
+    let mut end = MAX_AUDIT_REASON_BYTES;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    &reason[..end]
+}
+
 /// Appends one audit record inside the caller's transaction.
 fn audit(
     tx: &Transaction<'_>,
@@ -207,7 +277,7 @@ fn audit(
 ) -> Result<(), HoldError> {
     tx.execute(
         "INSERT INTO audit_log (at_ns, actor, change_ticket, hold_id, action, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![rows::ns(now)?, actor, ticket, hold.map(|h| h.0.as_str()), action.as_str(), reason],
+        params![rows::ns(now)?, actor, ticket, hold.map(|h| h.0.as_str()), action.as_str(), clipped(reason)],
     )?;
     Ok(())
 }
@@ -221,44 +291,65 @@ fn new_id(prefix: &str) -> String {
 }
 
 impl HoldStore for SqliteHoldStore {
-    fn place(&self, request: PlaceHold) -> Result<Hold, HoldError> {
-        holds::place(self, request)
+    fn register_ticket(
+        &self,
+        change_ticket: &str,
+        release_owner: &str,
+        by: &Principal,
+    ) -> Result<(), HoldError> {
+        holds::register_ticket(self, change_ticket, release_owner, by)
     }
 
-    fn extend(&self, id: &HoldId, by: Duration, actor: &str) -> Result<Hold, HoldError> {
-        holds::extend(self, id, by, actor)
+    fn place(&self, request: PlaceHold, by: &Principal) -> Result<Hold, HoldError> {
+        holds::place(self, request, by)
     }
 
-    fn release(&self, id: &HoldId, reason: &str, actor: &str) -> Result<Hold, HoldError> {
-        holds::release(self, id, reason, actor)
+    fn extend(&self, id: &HoldId, by: Duration, who: &Principal) -> Result<Hold, HoldError> {
+        holds::extend(self, id, by, who)
     }
 
-    fn get(&self, id: &HoldId) -> Result<Hold, HoldError> {
-        let connection = self.lock()?;
-        let hold = rows::load(&connection, id)?;
-        Ok(rows::as_seen(hold, self.clock.now()))
+    fn release(&self, id: &HoldId, reason: &str, who: &Principal) -> Result<Hold, HoldError> {
+        holds::release(self, id, reason, who)
     }
 
-    fn list(&self, filter: &HoldFilter) -> Result<Vec<Hold>, HoldError> {
-        holds::list(self, filter)
+    fn get(&self, id: &HoldId, who: &Principal) -> Result<Hold, HoldError> {
+        reads::get(self, id, who)
+    }
+
+    fn release_owner(&self, change_ticket: &str) -> Result<Option<String>, HoldError> {
+        rows::release_owner(&*self.lock()?, change_ticket)
+    }
+
+    fn list(
+        &self,
+        filter: &HoldFilter,
+        page: &PageRequest,
+        who: &Principal,
+    ) -> Result<Page<Hold>, HoldError> {
+        reads::list(self, filter, page, who)
     }
 
     fn approve(
         &self,
         id: &HoldId,
-        approver: &str,
+        who: &Principal,
         substitutions: &[Substitution],
         token_ttl: Duration,
     ) -> Result<ApprovalGrant, HoldError> {
-        approvals::approve(self, id, approver, substitutions, token_ttl)
+        approvals::approve(self, id, who, substitutions, token_ttl)
     }
 
-    fn confirm(&self, id: &HoldId, token: &str, actor: &str) -> Result<Hold, HoldError> {
-        approvals::confirm(self, id, token, actor)
+    fn confirm(&self, id: &HoldId, token: &str, who: &Principal) -> Result<Hold, HoldError> {
+        approvals::confirm(self, id, token, who)
     }
 
-    fn audit_log(&self, change_ticket: &str) -> Result<Vec<AuditRecord>, HoldError> {
-        rows::audit_log(&*self.lock()?, change_ticket)
+    fn audit_log(
+        &self,
+        change_ticket: &str,
+        page: &PageRequest,
+        who: &Principal,
+    ) -> Result<Page<AuditRecord>, HoldError> {
+        reads::audit_log(self, change_ticket, page, who)
     }
 
     fn busy_from_holds(
@@ -276,5 +367,52 @@ impl HoldStore for SqliteHoldStore {
 
     fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quorum_domain::ManualClock;
+
+    #[test]
+    fn audit_log_refuses_insert_or_replace_of_an_existing_record() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(DateTime::UNIX_EPOCH));
+        let store = SqliteHoldStore::open(
+            &dir.path().join("holds.db"),
+            clock,
+            None,
+            HoldPolicy::default(),
+        )
+        .expect("opens");
+        let admin = Principal::with_every_scope("root");
+        store
+            .register_ticket("CHG-1", "olga", &admin)
+            .expect("registered");
+        let connection = store.lock().expect("lock");
+        for statement in [
+            "INSERT OR REPLACE INTO audit_log (sequence, at_ns, actor, change_ticket, hold_id, action, reason) VALUES (1, 0, 'mallory', 'CHG-1', NULL, 'NOTHING', 'rewritten')",
+            "REPLACE INTO audit_log (sequence, at_ns, actor, change_ticket, hold_id, action, reason) VALUES (1, 0, 'mallory', 'CHG-1', NULL, 'NOTHING', 'rewritten')",
+            "UPDATE audit_log SET actor = 'mallory'",
+            "UPDATE OR REPLACE audit_log SET sequence = 2",
+            "DELETE FROM audit_log",
+        ] {
+            let refused = connection.execute(statement, []);
+            assert!(refused.is_err(), "{statement} was allowed");
+        }
+        let actor: String = connection
+            .query_row("SELECT actor FROM audit_log WHERE sequence = 1", [], |r| {
+                r.get(0)
+            })
+            .expect("the record is still there");
+        assert_eq!(actor, "root");
+        // Appending stays allowed.
+        connection
+            .execute(
+                "INSERT INTO audit_log (at_ns, actor, change_ticket, hold_id, action, reason) VALUES (0, 'root', 'CHG-1', NULL, 'NOTE', '')",
+                [],
+            )
+            .expect("append");
     }
 }

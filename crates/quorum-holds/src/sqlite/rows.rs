@@ -140,23 +140,37 @@ pub fn conflicting_holds(
     Ok(found)
 }
 
-pub fn audit_log(connection: &Connection, ticket: &str) -> Result<Vec<AuditRecord>, HoldError> {
-    let mut statement = connection.prepare_cached(
-        "SELECT sequence, at_ns, actor, change_ticket, hold_id, action, reason FROM audit_log
-         WHERE change_ticket = ?1 ORDER BY sequence",
-    )?;
-    let records = statement
-        .query_map(params![ticket], |r| {
-            Ok(AuditRecord {
-                sequence: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
-                at: from_ns(r.get(1)?),
-                actor: r.get(2)?,
-                change_ticket: r.get(3)?,
-                hold_id: r.get::<_, Option<String>>(4)?.map(HoldId),
-                action: r.get(5)?,
-                reason: r.get(6)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(records)
+/// The ticket of a hold, if the hold exists.
+pub fn ticket_of(connection: &Connection, id: &HoldId) -> Result<Option<String>, HoldError> {
+    Ok(connection
+        .query_row(
+            "SELECT change_ticket FROM holds WHERE id = ?1",
+            params![id.0],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Whether `identity` placed any hold on `ticket`.
+pub fn placed_on(connection: &Connection, ticket: &str, identity: &str) -> Result<bool, HoldError> {
+    Ok(connection
+        .query_row(
+            "SELECT 1 FROM holds WHERE change_ticket = ?1 AND requester = ?2 LIMIT 1",
+            params![ticket, identity],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+pub fn audit_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
+    Ok(AuditRecord {
+        sequence: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+        at: from_ns(r.get(1)?),
+        actor: r.get(2)?,
+        change_ticket: r.get(3)?,
+        hold_id: r.get::<_, Option<String>>(4)?.map(HoldId),
+        action: r.get(5)?,
+        reason: r.get(6)?,
+    })
 }
