@@ -31,4 +31,4 @@ pub use roles::{Delegate, RequiredRole, RoleId};
 pub use rules::{BookedReview, FreezeKind, FreezeWindow, PreferenceWindow, ReviewCapacity};
 pub use solution::{RoleAssignment, ScoreBreakdown, Slot, SlotSearch};
 pub use time::{BucketSize, TimeRange};
-pub use working_hours::{LocalTime, WorkingHours, resolve_local_end, resolve_local_start};
+pub use working_hours::{LocalTime, WorkingHours};
