@@ -73,7 +73,15 @@ impl WorkingHours {
     /// `self.weekday`): those whose wall-clock reading lies in
     /// `[date + start, end)`, where the end is on the next day for a window
     /// past midnight. Zero, one or (around a fall-back) two absolute pieces.
-    pub fn on_date(&self, zone: Tz, date: NaiveDate) -> impl Iterator<Item = TimeRange> {
+    pub fn on_date(&self, zone: Tz, date: NaiveDate) -> impl Iterator<Item = TimeRange> + use<> {
+        self.read_on(&mut ZoneClock::new(zone), date)
+    }
+
+    fn read_on(
+        &self,
+        clock: &mut ZoneClock,
+        date: NaiveDate,
+    ) -> impl Iterator<Item = TimeRange> + use<> {
         let at = |day: NaiveDate, time: LocalTime| {
             day.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(time.0.into())
         };
@@ -82,7 +90,7 @@ impl WorkingHours {
         } else {
             date
         };
-        instants_reading(zone, at(date, self.start), at(end_day, self.end))
+        clock.instants_reading(at(date, self.start), at(end_day, self.end))
     }
 }
 
@@ -92,65 +100,141 @@ impl WorkingHours {
 const MOST_AHEAD: i64 = 14 * 3600;
 const MOST_BEHIND: i64 = 12 * 3600;
 
-/// The instants at which `zone`'s wall clock reads a time in `[from, to)`.
-///
-/// While the offset stays the same, those instants are `[from, to)` shifted
-/// by the offset, so the answer is that shift within each stretch of constant
-/// offset. Only instants within `[from - 14 h, to + 12 h)` can qualify. For the
-/// windows asked about (at most a day) that span is under 51 hours, and in the
-/// tz database chrono-tz carries no two offset changes are closer than 6 days
-/// 23 hours (Brazil in 2000 and Gaza's predicted Ramadan changes; the rest are
-/// weeks apart), so the span holds at most one change: compare the offsets at
-/// its ends and, if they differ, find the change exactly by bisection.
-fn instants_reading(
+/// One zone's wall clock, read backwards: which instants show a local span.
+/// Windows are read day after day over spans that overlap, so it remembers a
+/// stretch of known constant offset (most days then cost one offset lookup)
+/// and the last offset change it found (bisected for once, not once a day).
+struct ZoneClock {
     zone: Tz,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
-) -> impl Iterator<Item = TimeRange> {
-    let lo = from.and_utc().timestamp() - MOST_AHEAD;
-    let hi = to.and_utc().timestamp() + MOST_BEHIND;
-    let (before, after) = (offset_at(zone, lo), offset_at(zone, hi));
-    let change = if before == after {
-        hi
-    } else {
-        first_change_after(zone, lo, hi, before)
-    };
-    // In a stretch with offset `offset`, the clock reads `from` at `from - offset`.
-    let piece = |offset: i64, stretch_start: i64, stretch_end: i64| {
-        let start = (from.and_utc().timestamp() - offset).max(stretch_start);
-        let end = (to.and_utc().timestamp() - offset).min(stretch_end);
-        (start < end).then(|| TimeRange::new(instant(start), instant(end)))
-    };
-    [piece(before, lo, change), piece(after, change, hi)]
-        .into_iter()
-        .flatten()
+    known_offset: Option<KnownOffset>,
+    known_change: Option<OffsetChange>,
 }
 
-/// The zone's offset from UTC in seconds at the Unix second `t`.
-fn offset_at(zone: Tz, t: i64) -> i64 {
-    zone.offset_from_utc_datetime(&instant(t).naive_utc())
-        .fix()
-        .local_minus_utc()
-        .into()
+/// The zone's offset is `offset` at every Unix second in `[from, to]`.
+#[derive(Clone, Copy)]
+struct KnownOffset {
+    from: i64,
+    to: i64,
+    offset: i64,
+}
+
+/// The zone's offset (seconds east of UTC) is `before` until the Unix second
+/// `at` and `after` from then on.
+#[derive(Clone, Copy)]
+struct OffsetChange {
+    at: i64,
+    before: i64,
+    after: i64,
+}
+
+impl ZoneClock {
+    fn new(zone: Tz) -> Self {
+        Self {
+            zone,
+            known_offset: None,
+            known_change: None,
+        }
+    }
+
+    /// The instants at which the wall clock reads a time in `[from, to)`.
+    ///
+    /// While the offset stays the same, those instants are `[from, to)`
+    /// shifted by the offset, so the answer is that shift within each stretch
+    /// of constant offset. Only instants within `[from - 14 h, to + 12 h)` can
+    /// qualify. For the windows asked about (at most a day) that span is under
+    /// 51 hours, and in the tz database chrono-tz carries no two offset changes
+    /// are closer than 6 days 23 hours (Brazil in 2000 and Gaza's predicted
+    /// Ramadan changes; the rest are weeks apart), so the span holds at most
+    /// one change: compare the offsets at its ends and, if they differ, find
+    /// the change exactly.
+    fn instants_reading(
+        &mut self,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> impl Iterator<Item = TimeRange> + use<> {
+        let (from, to) = (from.and_utc().timestamp(), to.and_utc().timestamp());
+        let (lo, hi) = (from - MOST_AHEAD, to + MOST_BEHIND);
+        let (before, after) = (self.offset_at(lo), self.offset_at(hi));
+        let change = if before == after {
+            // No room for two changes, so none: the whole span is known.
+            self.learn(lo, hi, before);
+            hi
+        } else {
+            let change = self.change_within(lo, hi, before, after);
+            self.learn(change, hi, after);
+            change
+        };
+        // In a stretch with offset `offset`, the clock reads `from` at `from - offset`.
+        let piece = |offset: i64, stretch_start: i64, stretch_end: i64| {
+            let start = (from - offset).max(stretch_start);
+            let end = (to - offset).min(stretch_end);
+            (start < end).then(|| TimeRange::new(instant(start), instant(end)))
+        };
+        [piece(before, lo, change), piece(after, change, hi)]
+            .into_iter()
+            .flatten()
+    }
+
+    /// The one offset change in `(lo, hi]`, from `before` (the offset at `lo`)
+    /// to `after` (the offset at `hi`): the one already known if it lies there
+    /// (there is only one), else found by bisection on whole seconds, which is
+    /// exact because changes happen on whole seconds.
+    fn change_within(&mut self, mut lo: i64, mut hi: i64, before: i64, after: i64) -> i64 {
+        if let Some(known) = self.known_change
+            && lo < known.at
+            && known.at <= hi
+            && (known.before, known.after) == (before, after)
+        {
+            return known.at;
+        }
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if self.offset_at(mid) == before {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        self.known_change = Some(OffsetChange {
+            at: hi,
+            before,
+            after,
+        });
+        hi
+    }
+
+    /// Remembers that the offset is `offset` throughout `[from, to]`, joined
+    /// to the stretch already known when they overlap with the same offset.
+    fn learn(&mut self, from: i64, to: i64, offset: i64) {
+        let joined = match self.known_offset {
+            Some(k) if k.offset == offset && from <= k.to && k.from <= to => KnownOffset {
+                from: from.min(k.from),
+                to: to.max(k.to),
+                offset,
+            },
+            _ => KnownOffset { from, to, offset },
+        };
+        self.known_offset = Some(joined);
+    }
+
+    /// The offset in seconds east of UTC at the Unix second `t`.
+    fn offset_at(&self, t: i64) -> i64 {
+        if let Some(k) = self.known_offset
+            && k.from <= t
+            && t <= k.to
+        {
+            return k.offset;
+        }
+        self.zone
+            .offset_from_utc_datetime(&instant(t).naive_utc())
+            .fix()
+            .local_minus_utc()
+            .into()
+    }
 }
 
 fn instant(t: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(t, 0).unwrap_or_default()
-}
-
-/// The first second in `(lo, hi]` whose offset is not `before`, given that
-/// `lo` has offset `before`, `hi` does not, and at most one change lies
-/// between (offset changes happen on whole seconds).
-fn first_change_after(zone: Tz, mut lo: i64, mut hi: i64, before: i64) -> i64 {
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if offset_at(zone, mid) == before {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    hi
 }
 
 /// Absolute working intervals of `hours` in `zone` that intersect `within`,
@@ -163,10 +247,11 @@ pub fn working_intervals(zone: Tz, hours: &[WorkingHours], within: TimeRange) ->
     // (night shifts), and no offset moves a wall clock by more than a day.
     let first = within.start.with_timezone(&zone).date_naive() - Days::new(2);
     let last = within.end.with_timezone(&zone).date_naive() + Days::new(1);
+    let mut clock = ZoneClock::new(zone);
     let mut intervals = Vec::new();
     for date in first.iter_days().take_while(|d| *d <= last) {
         for window in hours.iter().filter(|w| w.weekday == date.weekday()) {
-            for piece in window.on_date(zone, date) {
+            for piece in window.read_on(&mut clock, date) {
                 let clipped =
                     TimeRange::new(piece.start.max(within.start), piece.end.min(within.end));
                 if !clipped.is_empty() {
@@ -434,6 +519,48 @@ mod tests {
             got,
             [range(utc(2026, 10, 3, 14, 30), utc(2026, 10, 3, 16, 0))]
         );
+    }
+
+    #[test]
+    fn remembered_offsets_change_nothing() {
+        // working_intervals reuses what its clock learnt on earlier days; each
+        // on_date call starts afresh. Over whole years of changes, including
+        // Apia's skipped day and Lord Howe's half hours, they must agree.
+        let hours = [
+            window(Weekday::Sat, "22:00", "01:30"),
+            window(Weekday::Sun, "00:30", "02:15"),
+            window(Weekday::Sun, "02:45", "03:00"),
+            window(Weekday::Mon, "09:00", "17:00"),
+            window(Weekday::Thu, "01:45", "01:15"),
+            window(Weekday::Fri, "12:00", "24:00"),
+        ];
+        let cases = [
+            (chrono_tz::America::New_York, 2026),
+            (chrono_tz::Europe::London, 2026),
+            (chrono_tz::Australia::Lord_Howe, 2026),
+            (chrono_tz::Asia::Kathmandu, 2026),
+            (chrono_tz::Pacific::Apia, 2011),
+        ];
+        for (zone, year) in cases {
+            let within = TimeRange::new(utc(year, 1, 1, 0, 0), utc(year + 1, 1, 1, 0, 0));
+            let fresh: Vec<TimeRange> = date(year - 1, 12, 29)
+                .iter_days()
+                .take_while(|d| *d <= date(year + 1, 1, 2))
+                .flat_map(|d| {
+                    hours
+                        .iter()
+                        .filter(move |w| w.weekday == d.weekday())
+                        .flat_map(move |w| w.on_date(zone, d))
+                })
+                .map(|r| TimeRange::new(r.start.max(within.start), r.end.min(within.end)))
+                .filter(|r| !r.is_empty())
+                .collect();
+            assert_eq!(
+                working_intervals(zone, &hours, within),
+                merge(fresh),
+                "{zone}"
+            );
+        }
     }
 
     #[test]
