@@ -94,9 +94,9 @@ impl WorkingHours {
     }
 }
 
-/// No zone's clock is more than 14 hours ahead of UTC (Kiritimati) or more than
-/// 12 behind (Baker Island), so an instant more than that from a clock reading
-/// cannot show it.
+/// No zone's clock is more than 14 hours ahead of UTC (Pacific/Kiritimati) or
+/// more than 12 behind (Etc/GMT+12), so an instant further than that from a
+/// clock reading cannot show it.
 const MOST_AHEAD: i64 = 14 * 3600;
 const MOST_BEHIND: i64 = 12 * 3600;
 
