@@ -80,17 +80,19 @@ fn meeting_fits_between_back_to_back_busy_and_an_off_grid_busy_end() {
 }
 
 #[test]
-fn fall_back_weekend_lengthens_the_window_by_the_repeated_hour() {
-    // Sunday 00:00–03:00 Berlin on the fall-back night is 22:00Z–02:00Z (four
-    // hours); the release manager's 22:00–02:30 ends at the *last* 02:30, 01:30Z.
+fn fall_back_weekend_follows_the_wall_clock() {
+    // Berlin repeats 02:00–03:00 on the fall-back night: CEST 00:00–01:00Z,
+    // then CET 01:00–02:00Z. The on-call's Sunday 00:00–03:00 is on the clock
+    // from 22:00Z to 02:00Z (four hours). The release manager's Saturday
+    // 22:00–02:30 is 20:00Z–00:30Z and again 01:00Z–01:30Z, when the clock
+    // reads 02:00–02:30 CET; from 00:30Z to 01:00Z it reads 02:30–03:00 CEST,
+    // outside the window. So a 90-minute meeting fits only from 22:00Z to 00:30Z.
     assert_eq!(
         starts(&solve("dst-fall-back-weekend.json")),
         [
             "2026-10-24T22:00:00+00:00",
             "2026-10-24T22:30:00+00:00",
             "2026-10-24T23:00:00+00:00",
-            "2026-10-24T23:30:00+00:00",
-            "2026-10-25T00:00:00+00:00",
         ]
     );
 }

@@ -32,4 +32,4 @@ pub use rules::{BookedReview, FreezeKind, FreezeWindow, PreferenceWindow, Review
 pub use solution::{RoleAssignment, ScoreBreakdown, Slot, SlotSearch};
 pub use time::{BucketSize, TimeRange};
 pub use validate::MAX_COLLECTED_VIOLATIONS;
-pub use working_hours::{LocalTime, WorkingHours, resolve_local_end, resolve_local_start};
+pub use working_hours::{LocalTime, WorkingHours};

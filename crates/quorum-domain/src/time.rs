@@ -1,7 +1,7 @@
 //! Absolute half-open time ranges and the allowed bucket sizes of the grid.
 //!
 //! Every instant is a UTC `DateTime`; local time only exists inside working
-//! hours, where it is resolved per person (see `working_hours`). Ranges are
+//! hours, where each person's wall clock is read (see `working_hours`). Ranges are
 //! half-open, so a meeting may start exactly when a busy interval ends.
 
 use chrono::{DateTime, Duration, Utc};

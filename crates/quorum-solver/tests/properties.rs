@@ -8,7 +8,8 @@ use proptest::prelude::*;
 use quorum_domain::{ProblemLimits, SlotProblem, ValidatedProblem};
 use quorum_solver::{Engine, NeverStop, find_slots};
 use support::{
-    random::{dst_problem, random_problem},
+    clock_change::{ChangeCase, change_cases, dst_case},
+    random::random_problem,
     reference::reference_slots,
 };
 
@@ -58,14 +59,58 @@ proptest! {
 }
 
 proptest! {
-    // The reference resolves clock changes by walking minutes, so fewer cases.
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    // The reference reads the clock at every minute of every meeting, so fewer cases.
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
     #[test]
     fn prop_working_hours_across_clock_changes_match_reference(seed in any::<u64>()) {
-        let problem = dst_problem(seed);
+        let (_, problem) = dst_case(seed);
         prop_assert_eq!(solve(&problem, Engine::Enumerate), reference_slots(&problem));
     }
+}
+
+/// The clock-change property above means something only if its generator
+/// really makes windows that end inside, start inside and span a repeated
+/// hour in each fall-back zone, touch a skipped hour in each spring-forward
+/// zone, and mix in Kolkata and Kathmandu people.
+#[test]
+fn meta_clock_change_generator_makes_every_case() {
+    use chrono_tz::{America::New_York, Australia::Lord_Howe, Europe::London};
+    use std::collections::BTreeMap;
+    let mut seen: BTreeMap<(String, ChangeCase), usize> = BTreeMap::new();
+    for seed in 0..1000 {
+        let (change, problem) = dst_case(seed);
+        for case in change_cases(change, &problem) {
+            *seen
+                .entry((change.zone.name().to_owned(), case))
+                .or_default() += 1;
+        }
+    }
+    let count = |zone: chrono_tz::Tz, case| {
+        seen.get(&(zone.name().to_owned(), case))
+            .copied()
+            .unwrap_or(0)
+    };
+    for zone in [New_York, London, Lord_Howe] {
+        for case in [
+            ChangeCase::EndsInsideRepeatedHour,
+            ChangeCase::StartsInsideRepeatedHour,
+            ChangeCase::SpansRepeatedHour,
+            ChangeCase::TouchesSkippedHour,
+        ] {
+            assert!(
+                count(zone, case) >= 15,
+                "{case:?} in {zone} only {} times in 1000 problems: {seen:?}",
+                count(zone, case)
+            );
+        }
+    }
+    let off_grid: usize = seen
+        .iter()
+        .filter(|((_, case), _)| *case == ChangeCase::OffGridZone)
+        .map(|(_, n)| n)
+        .sum();
+    assert!(off_grid >= 100, "only {off_grid} Kolkata/Kathmandu people");
 }
 
 proptest! {

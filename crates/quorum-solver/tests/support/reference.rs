@@ -1,11 +1,13 @@
 //! A deliberately simple brute-force reference for the solver: every grid
 //! start, every role assignment, every rule checked on absolute instants with
 //! no bitsets, no rounding and no shared code beyond the domain types. Working
-//! windows are resolved here by walking the clock minute by minute rather than
-//! by the solver's binary search, so a DST mistake in one shows up against the
-//! other.
+//! hours are decided by the definition itself: a person works at instant `t`
+//! iff their wall clock at `t` reads a time inside one of that weekday's
+//! windows. The reference converts each minute of a meeting to the person's
+//! clock and looks; it never resolves a window to absolute instants, so it
+//! shares no DST rule with the domain's `working_intervals`.
 
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, Offset, Utc};
 use chrono_tz::Tz;
 use quorum_domain::{PersonId, Slot, SlotProblem, TimeRange};
 
@@ -86,93 +88,58 @@ pub fn person_can_attend(problem: &SlotProblem, id: &PersonId, meeting: &TimeRan
         .iter()
         .filter(|b| b.blocks(problem.tentative_is_free))
         .any(|b| b.range.overlaps(meeting));
-    !busy && covered_by_working_hours(problem, person.time_zone, &person.working_hours, meeting)
+    !busy && covered_by_working_hours(person.time_zone, &person.working_hours, meeting)
 }
 
 fn covered_by_working_hours(
-    problem: &SlotProblem,
     zone: Tz,
     hours: &[quorum_domain::WorkingHours],
     meeting: &TimeRange,
 ) -> bool {
-    let windows = windows(problem, zone, hours);
-    // Walk forward through windows until the meeting's end is covered.
-    let mut reached = meeting.start;
-    loop {
-        if reached >= meeting.end {
-            return true;
-        }
-        match windows
-            .iter()
-            .filter(|(s, e)| *s <= reached && reached < *e)
-            .map(|(_, e)| *e)
-            .max()
-        {
-            Some(end) => reached = end,
-            None => return false,
-        }
-    }
+    minute_cells(meeting).all(|cell| works_at(zone, hours, cell))
 }
 
-/// Every working window near the horizon, resolved on the clock.
-fn windows(
-    problem: &SlotProblem,
-    zone: Tz,
-    hours: &[quorum_domain::WorkingHours],
-) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
-    let mut windows = Vec::new();
-    let first = problem.horizon.start.with_timezone(&zone).date_naive() - Duration::days(2);
-    let last = problem.horizon.end.with_timezone(&zone).date_naive() + Duration::days(1);
-    let mut date = first;
-    while date <= last {
-        for w in hours.iter().filter(|w| w.weekday == date.weekday()) {
-            let midnight = date.and_hms_opt(0, 0, 0).unwrap();
-            let start_local = midnight + Duration::minutes(w.start.minutes().into());
-            let end_day = if w.end <= w.start {
-                midnight + Duration::days(1)
-            } else {
-                midnight
-            };
-            let end_local = end_day + Duration::minutes(w.end.minutes().into());
-            let start = clock_first_shows(zone, start_local);
-            let end = clock_last_shows(zone, end_local);
-            if end > start {
-                windows.push((start, end));
-            }
-        }
-        date += Duration::days(1);
-    }
-    windows
+/// The whole UTC minutes `m` whose cell `[m, m + 1 min)` meets `range`.
+///
+/// Why checking one instant per cell is exact: every window edge is a whole
+/// local minute, and every offset of the zones the generators use is a whole
+/// number of minutes (`works_at` asserts it), so each edge of the working set
+/// falls on a whole UTC minute and whether someone works is the same at every
+/// instant of a cell. A range (whatever its sub-minute edges) is then covered
+/// iff every cell it meets is a working cell.
+fn minute_cells(range: &TimeRange) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+    let first = range.start.timestamp().div_euclid(60) * 60;
+    let first = DateTime::from_timestamp(first, 0).expect("instant in range");
+    std::iter::successors(Some(first), |t| Some(*t + Duration::minutes(1)))
+        .take_while(|t| *t < range.end)
 }
 
-fn clock_first_shows(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
-    match zone.from_local_datetime(&local) {
-        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
-        LocalResult::None => after_gap(zone, local),
-    }
-}
-
-fn clock_last_shows(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
-    match zone.from_local_datetime(&local) {
-        LocalResult::Single(t) | LocalResult::Ambiguous(_, t) => t.with_timezone(&Utc),
-        LocalResult::None => after_gap(zone, local),
-    }
-}
-
-/// The first minute whose wall clock reads at or after `local`, found by
-/// walking from before any zone could show it (UTC+14 is the largest offset).
-fn after_gap(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
-    let mut t = local.and_utc() - Duration::hours(15);
-    loop {
-        let offset = zone
-            .offset_from_utc_datetime(&t.naive_utc())
-            .fix()
-            .local_minus_utc();
-        if t.naive_utc() + Duration::seconds(offset.into()) >= local {
-            return t;
-        }
-        t += Duration::minutes(1);
-    }
+/// Whether the person's wall clock at `t` reads a time inside one of their
+/// windows: a window of that local weekday, or the part after midnight of a
+/// night window begun on the local day before. Deliberately the literal
+/// definition, with no transition arithmetic: convert `t` to the zone and
+/// compare the clock reading.
+pub fn works_at(zone: Tz, hours: &[quorum_domain::WorkingHours], t: DateTime<Utc>) -> bool {
+    let local = t.with_timezone(&zone);
+    assert_eq!(
+        local.offset().fix().local_minus_utc() % 60,
+        0,
+        "the minute-cell argument needs whole-minute offsets"
+    );
+    let clock = local.naive_local();
+    let today = clock.date();
+    let since_midnight = clock - today.and_hms_opt(0, 0, 0).expect("midnight");
+    let yesterday = today.pred_opt().expect("a day before").weekday();
+    let at = |minutes: u16| Duration::minutes(minutes.into());
+    hours.iter().any(|w| {
+        let night = w.end <= w.start;
+        let today_part = w.weekday == today.weekday()
+            && at(w.start.minutes()) <= since_midnight
+            && (night || since_midnight < at(w.end.minutes()));
+        let tail_of_yesterdays_night =
+            night && w.weekday == yesterday && since_midnight < at(w.end.minutes());
+        today_part || tail_of_yesterdays_night
+    })
 }
 
 /// The lexicographically first valid assignment (candidate indices per role).
@@ -303,12 +270,7 @@ pub fn admits_slot_with_only(problem: &SlotProblem, enabled: &Enabled) -> bool {
                     .filter(|b| b.blocks(problem.tentative_is_free))
                     .any(|b| b.range.overlaps(&meeting));
             let hours_ok = !enabled.has(K::WorkingHours, &id.0)
-                || covered_by_working_hours(
-                    problem,
-                    person.time_zone,
-                    &person.working_hours,
-                    &meeting,
-                );
+                || covered_by_working_hours(person.time_zone, &person.working_hours, &meeting);
             busy_ok && hours_ok
         };
         let options: Vec<Vec<(PersonId, bool)>> = problem
@@ -351,18 +313,17 @@ pub fn all_constraints(problem: &SlotProblem) -> Enabled {
     Enabled { members }
 }
 
-/// Minutes of the meeting outside `id`'s working hours, rounded up: each
-/// second of the meeting is checked against the windows.
+/// Minutes of the meeting outside `id`'s working hours, rounded up: the
+/// seconds of each minute cell (see `minute_cells`) where the clock is outside
+/// every window, summed.
 pub fn minutes_outside_hours(problem: &SlotProblem, id: &PersonId, meeting: &TimeRange) -> i64 {
     let person = problem.person(id).expect("person");
-    let windows = windows(problem, person.time_zone, &person.working_hours);
-    let mut outside = 0;
-    let mut t = meeting.start;
-    while t < meeting.end {
-        if !windows.iter().any(|(s, e)| *s <= t && t < *e) {
-            outside += 1;
-        }
-        t += Duration::seconds(1);
-    }
+    let outside: i64 = minute_cells(meeting)
+        .filter(|cell| !works_at(person.time_zone, &person.working_hours, *cell))
+        .map(|cell| {
+            let end = (cell + Duration::minutes(1)).min(meeting.end);
+            (end - cell.max(meeting.start)).num_seconds()
+        })
+        .sum();
     (outside + 59) / 60
 }
