@@ -123,11 +123,14 @@ impl Authenticator {
 
 /// The caller the interceptor established.
 pub fn caller<T>(request: &Request<T>) -> Result<Principal, Status> {
-    request
+    let who = request
         .extensions()
         .get::<Caller>()
         .map(|c| c.0.clone())
-        .ok_or_else(|| Status::unauthenticated("no caller identity"))
+        .ok_or_else(|| Status::unauthenticated("no caller identity"))?;
+    // The operation's log span names who asked (see hold_broker.rs).
+    tracing::Span::current().record("actor", who.identity.as_str());
+    Ok(who)
 }
 
 #[cfg(test)]

@@ -25,12 +25,18 @@ impl HoldBrokerService {
         work: impl FnOnce(&dyn HoldStore) -> Result<T, HoldError> + Send + 'static,
     ) -> Result<T, ServiceError> {
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || work(store.as_ref()))
+        let outcome = tokio::task::spawn_blocking(move || work(store.as_ref()))
             .await
             .map_err(|e| ServiceError::SolverTask {
                 detail: e.to_string(),
-            })?
-            .map_err(ServiceError::Holds)
+            })?;
+        // Every hold operation is logged in its handler's span (operation and
+        // actor); the audit log is the record, this is for operators.
+        match &outcome {
+            Ok(_) => tracing::info!("hold operation done"),
+            Err(error) => tracing::info!(%error, "hold operation refused"),
+        }
+        outcome.map_err(ServiceError::Holds)
     }
 }
 
@@ -154,6 +160,7 @@ fn page(size: u32, token: String) -> PageRequest {
 
 #[tonic::async_trait]
 impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
     async fn register_ticket(
         &self,
         request: Request<pb::RegisterTicketRequest>,
@@ -168,6 +175,7 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         Ok(Response::new(pb::RegisterTicketResponse {}))
     }
 
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
     async fn place_hold(
         &self,
         request: Request<pb::PlaceHoldRequest>,
@@ -178,6 +186,7 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         Ok(Response::new(convert::hold(hold)))
     }
 
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
     async fn extend_hold(
         &self,
         request: Request<pb::ExtendHoldRequest>,
@@ -194,6 +203,7 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         Ok(Response::new(convert::hold(hold)))
     }
 
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
     async fn release_hold(
         &self,
         request: Request<pb::ReleaseHoldRequest>,
@@ -206,6 +216,7 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         Ok(Response::new(convert::hold(hold)))
     }
 
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
     async fn get_hold(
         &self,
         request: Request<pb::GetHoldRequest>,
@@ -218,6 +229,7 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         Ok(Response::new(convert::hold(hold)))
     }
 
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
     async fn list_holds(
         &self,
         request: Request<pb::ListHoldsRequest>,
@@ -249,6 +261,7 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
     async fn approve_hold(
         &self,
         request: Request<pb::ApproveHoldRequest>,
@@ -274,6 +287,7 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
     async fn confirm_hold(
         &self,
         request: Request<pb::ConfirmHoldRequest>,
@@ -289,6 +303,7 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         Ok(Response::new(convert::hold(hold)))
     }
 
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
     async fn get_audit_log(
         &self,
         request: Request<pb::GetAuditLogRequest>,
@@ -314,6 +329,7 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
     async fn export_i_calendar(
         &self,
         request: Request<pb::ExportICalendarRequest>,

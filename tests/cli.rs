@@ -23,8 +23,19 @@ fn run(command: &mut Command) -> Output {
 
 /// `quorum serve --slots-only --listen <listen>`, and the address it logged.
 fn serve(listen: &str) -> (Child, String) {
+    serve_with(&["--slots-only", "--listen", listen])
+}
+
+/// `quorum serve` with both services on a store in `dir`.
+fn serve_both(dir: &std::path::Path) -> (Child, String) {
+    let store = dir.join("holds.db").display().to_string();
+    serve_with(&["--listen", "127.0.0.1:0", "--store", &store])
+}
+
+fn serve_with(args: &[&str]) -> (Child, String) {
     let mut child = quorum()
-        .args(["serve", "--slots-only", "--log-json", "--listen", listen])
+        .args(["serve", "--log-json"])
+        .args(args)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -180,6 +191,87 @@ fn load_fails_loudly_when_its_requests_fail() {
     assert!(
         stderr.contains("meeting"),
         "the first error is shown: {stderr}"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[test]
+fn find_slots_hold_places_the_hold_for_every_attendee_of_slot_n() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (mut server, address) = serve_both(dir.path());
+    let file = fixture("identity-cutover.json");
+    let local = run(quorum().args(["find-slots", &file, "--json"]));
+    let answer: serde_json::Value = serde_json::from_slice(&local.stdout).expect("JSON");
+    let second = &answer["slots"][1];
+    let out = run(quorum()
+        .args(["find-slots", &file, "--server", &address, "--hold", "2"])
+        .args(["--identity", "release-bot", "--release-owner", "olga"]));
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let hold_id = stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("H-"))
+        .unwrap_or_else(|| panic!("a hold id in {stdout}"))
+        .to_owned();
+    let got = run(quorum().args([
+        "holds",
+        "--server",
+        &address,
+        "--identity",
+        "release-bot",
+        "get",
+        &hold_id,
+    ]));
+    assert!(got.status.success(), "{}", text(&got.stderr));
+    let hold: serde_json::Value = serde_json::from_slice(&got.stdout).expect("hold JSON");
+    assert_eq!(hold["start"], second["start"]);
+    assert_eq!(hold["end"], second["end"]);
+    let pairs = |list: &serde_json::Value, person: &str, role: &str| -> Vec<(String, String)> {
+        let mut v: Vec<_> = list
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|a| {
+                (
+                    a[person].as_str().unwrap().to_owned(),
+                    a[role].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        pairs(&hold["attendees"], "personId", "roleId"),
+        pairs(&second["assignments"], "personId", "roleId")
+    );
+    // Running it again is idempotent: the same hold.
+    let again = run(quorum()
+        .args(["find-slots", &file, "--hold", "2", "--server", &address])
+        .args(["--identity", "release-bot", "--release-owner", "olga"]));
+    assert!(
+        text(&again.stdout).contains(&hold_id),
+        "{}",
+        text(&again.stderr)
+    );
+    // An empty listing is an empty list, not {}.
+    let empty = run(quorum()
+        .args([
+            "holds",
+            "--server",
+            &address,
+            "--identity",
+            "release-bot",
+            "list",
+        ])
+        .args(["--ticket", "CHG-NONE"]));
+    let listing: serde_json::Value = serde_json::from_slice(&empty.stdout).expect("JSON");
+    assert_eq!(
+        listing["holds"],
+        serde_json::json!([]),
+        "{}",
+        text(&empty.stdout)
     );
     let _ = server.kill();
     let _ = server.wait();

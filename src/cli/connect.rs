@@ -3,7 +3,7 @@
 //! command to start it, instead of tonic's bare "transport error".
 
 use std::error::Error as _;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
 /// Where the CLI looks for a server when `--server` is given without a value.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
@@ -32,10 +32,26 @@ pub fn server_url(server: &str) -> String {
 
 /// Connects to `server`, saying plainly what went wrong when it cannot.
 pub async fn connect(server: &str) -> Result<Channel, ConnectError> {
+    connect_with_tls(server, None).await
+}
+
+/// As [`connect`], over TLS when `tls` is given.
+pub async fn connect_with_tls(
+    server: &str,
+    tls: Option<ClientTlsConfig>,
+) -> Result<Channel, ConnectError> {
     let url = server_url(server);
-    let endpoint = Endpoint::from_shared(url.clone()).map_err(|_| ConnectError::Address {
+    let mut endpoint = Endpoint::from_shared(url.clone()).map_err(|_| ConnectError::Address {
         server: server.to_owned(),
     })?;
+    if let Some(tls) = tls {
+        endpoint = endpoint
+            .tls_config(tls)
+            .map_err(|error| ConnectError::Unreachable {
+                url: url.clone(),
+                detail: error.to_string(),
+            })?;
+    }
     endpoint.connect().await.map_err(|error| {
         // tonic wraps the io::Error a few levels down; the kind says it all.
         let mut deepest = error.to_string();

@@ -3,6 +3,7 @@
 //! local time beside the slot, or as proto3 JSON.
 
 use crate::cli::connect::{ConnectError, DEFAULT_SERVER, connect};
+use crate::cli::hold_slot::{self, HoldSlotArgs, HoldSlotError};
 use crate::{error::ServiceError, json, pb, slot_finder::solve_request};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -33,6 +34,8 @@ pub struct FindSlotsArgs {
     /// Also explain why earlier starts were rejected (sets explain: true).
     #[arg(long)]
     pub explain: bool,
+    #[command(flatten)]
+    pub hold: HoldSlotArgs,
 }
 
 /// An IANA zone name, with a hint when it is not one.
@@ -61,6 +64,8 @@ pub enum CliError {
     Connect(#[from] ConnectError),
     #[error("the server refused the request: {}", describe_status(.0))]
     Rpc(tonic::Status),
+    #[error(transparent)]
+    Hold(#[from] HoldSlotError),
 }
 
 impl From<ServiceError> for CliError {
@@ -162,11 +167,21 @@ pub async fn run(args: &FindSlotsArgs) -> Result<String, CliError> {
                 .into_inner()
         }
     };
-    if args.json {
-        Ok(json::response_to_json(&response)?)
+    let mut out = if args.json {
+        json::response_to_json(&response)?
     } else {
-        Ok(render_table(&request, &response, args.zone))
+        render_table(&request, &response, args.zone)
+    };
+    if let Some(rank) = args.hold.hold {
+        let place = hold_slot::place_request(&response, rank, &args.hold)?;
+        let hold = hold_slot::place(args.server.as_deref(), place, &args.hold).await?;
+        if args.json {
+            out.push_str(&json::to_json("quorum.v1.Hold", &hold)?);
+        } else {
+            out.push_str(&hold_slot::placed_line(&hold, rank));
+        }
     }
+    Ok(out)
 }
 
 fn instant(ts: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {

@@ -1,6 +1,7 @@
 //! `quorum holds …`: the hold broker from the command line, against a running
 //! server. Answers print as proto3 JSON.
 
+use crate::cli::connect::{ConnectError, DEFAULT_SERVER, connect_with_tls};
 use crate::{auth::IDENTITY_HEADER, convert::to_timestamp, json, pb};
 use chrono::{DateTime, Utc};
 use tonic::transport::{Certificate, ClientTlsConfig, Identity};
@@ -8,9 +9,12 @@ use tonic::{Request, Status, metadata::MetadataValue};
 
 #[derive(Debug, clap::Args)]
 pub struct HoldsArgs {
-    /// The server to talk to.
-    #[arg(long, default_value = "http://127.0.0.1:50051", global = true)]
+    /// The server to talk to: host:port or a URL (https:// for TLS).
+    #[arg(long, default_value = DEFAULT_SERVER, global = true)]
     pub server: String,
+    /// Print only the hold id (place) or the token (approve), for scripts.
+    #[arg(long, global = true)]
+    pub quiet: bool,
     /// Bearer token from the server's token file.
     #[arg(long, env = "QUORUM_TOKEN", global = true)]
     pub token: Option<String>,
@@ -44,74 +48,109 @@ pub struct HoldsArgs {
 pub enum HoldsCommand {
     /// Name a ticket's release owner (admin scope).
     RegisterTicket {
+        /// The change ticket, e.g. CHG-2291.
         ticket: String,
+        /// The identity that alone may approve the ticket's holds.
         #[arg(long)]
         release_owner: String,
     },
     /// Place a tentative hold.
     Place {
+        /// The change ticket the hold is for.
         #[arg(long)]
         ticket: String,
+        /// Start, RFC 3339 with an offset (2026-12-01T13:00:00Z).
         #[arg(long)]
         start: DateTime<Utc>,
+        /// End, RFC 3339 with an offset; after the start.
         #[arg(long)]
         end: DateTime<Utc>,
         /// person=role, once per attendee.
         #[arg(long = "attendee", required = true)]
         attendees: Vec<String>,
+        /// How long the hold lives unless extended or confirmed.
         #[arg(long, default_value_t = 3600)]
         ttl_seconds: u32,
+        /// Retrying with the same key returns the same hold.
         #[arg(long)]
         idempotency_key: String,
+        /// Development mode only: the ticket's release owner, on its first hold.
         #[arg(long, default_value = "")]
         release_owner: String,
     },
-    /// List holds.
+    /// Show one hold.
+    Get {
+        /// The hold id (H-…).
+        hold: String,
+    },
+    /// List holds (active ones unless --all), every page.
     List {
+        /// Only this ticket's holds.
         #[arg(long, default_value = "")]
         ticket: String,
+        /// Only holds this person attends.
         #[arg(long, default_value = "")]
         person: String,
+        /// Only holds overlapping [from, to); RFC 3339 (needs --to).
+        #[arg(long, requires = "to")]
+        from: Option<DateTime<Utc>>,
+        /// End of the --from range.
+        #[arg(long, requires = "from")]
+        to: Option<DateTime<Utc>>,
         /// Include released and expired holds.
         #[arg(long)]
         all: bool,
     },
+    /// Extend a tentative hold (never past the server's --max-hold-hours).
     Extend {
+        /// The hold id.
         hold: String,
+        /// Seconds to add to its expiry.
         #[arg(long)]
         by_seconds: u32,
     },
+    /// Release a hold (a confirmed booking needs the release owner and a reason).
     Release {
+        /// The hold id.
         hold: String,
+        /// Why, for the audit log.
         #[arg(long, default_value = "")]
         reason: String,
     },
     /// Approve a hold as the ticket's release owner; prints the token.
     Approve {
+        /// The hold id.
         hold: String,
         /// role:from:to, once per substitution.
         #[arg(long = "substitute")]
         substitutions: Vec<String>,
+        /// How long the token stays valid.
         #[arg(long, default_value_t = 3600)]
         token_ttl_seconds: u32,
     },
+    /// Confirm a hold with the release owner's single-use approval token.
     Confirm {
+        /// The hold id.
         hold: String,
+        /// The token `approve` printed.
         approval_token: String,
     },
     /// The ticket's audit log as JSON lines, every page.
-    Audit { ticket: String },
+    Audit {
+        /// The change ticket.
+        ticket: String,
+    },
     /// The hold as an iCalendar VEVENT.
-    Ical { hold: String },
+    Ical {
+        /// The hold id.
+        hold: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum HoldsCliError {
-    #[error("cannot reach {url}: {source}")]
-    Connect {
-        url: String,
-        source: tonic::transport::Error,
-    },
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     #[error("the server refused: {}", describe(.0))]
     Rpc(Status),
     #[error("{0}")]
@@ -121,7 +160,22 @@ pub enum HoldsCliError {
 }
 
 fn describe(status: &Status) -> String {
-    format!("{:?}: {}", status.code(), status.message())
+    let code = crate::cli::find_slots::screaming(&format!("{:?}", status.code()));
+    format!("{code}: {}", status.message())
+}
+
+/// The listing as proto3 JSON, with `"holds": []` spelled out when empty
+/// (proto3 JSON leaves empty lists out, which reads like a broken answer).
+fn list_json(list: &pb::ListHoldsResponse) -> Result<String, HoldsCliError> {
+    let text = json::to_json("quorum.v1.ListHoldsResponse", list)?;
+    if !list.holds.is_empty() {
+        return Ok(text);
+    }
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.insert("holds".into(), serde_json::Value::Array(Vec::new()));
+    }
+    Ok(serde_json::to_string_pretty(&value).unwrap_or(text) + "\n")
 }
 
 fn pairs(
@@ -164,22 +218,7 @@ fn client_tls(args: &HoldsArgs) -> Result<Option<ClientTlsConfig>, HoldsCliError
 }
 
 pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
-    let connect_error = |source| HoldsCliError::Connect {
-        url: args.server.clone(),
-        source,
-    };
-    let mut endpoint =
-        tonic::transport::Endpoint::from_shared(args.server.clone()).map_err(connect_error)?;
-    if let Some(tls) = client_tls(args)? {
-        endpoint = endpoint.tls_config(tls).map_err(connect_error)?;
-    }
-    let channel = endpoint
-        .connect()
-        .await
-        .map_err(|source| HoldsCliError::Connect {
-            url: args.server.clone(),
-            source,
-        })?;
+    let channel = connect_with_tls(&args.server, client_tls(args)?).await?;
     let bearer = args.token.as_ref().map(|t| format!("Bearer {t}"));
     let identity = args.identity.clone();
     let mut client = pb::hold_broker_client::HoldBrokerClient::with_interceptor(
@@ -241,9 +280,24 @@ pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
                 idempotency_key: idempotency_key.clone(),
                 release_owner: release_owner.clone(),
             };
+            let hold = client
+                .place_hold(request)
+                .await
+                .map_err(HoldsCliError::Rpc)?
+                .into_inner();
+            if args.quiet {
+                format!("{}\n", hold.id)
+            } else {
+                hold_json(hold)?
+            }
+        }
+        HoldsCommand::Get { hold } => {
+            let request = pb::GetHoldRequest {
+                hold_id: hold.clone(),
+            };
             hold_json(
                 client
-                    .place_hold(request)
+                    .get_hold(request)
                     .await
                     .map_err(HoldsCliError::Rpc)?
                     .into_inner(),
@@ -252,11 +306,15 @@ pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
         HoldsCommand::List {
             ticket,
             person,
+            from,
+            to,
             all,
         } => {
             let mut request = pb::ListHoldsRequest {
                 change_ticket: ticket.clone(),
                 person_id: person.clone(),
+                overlapping_start: from.map(to_timestamp),
+                overlapping_end: to.map(to_timestamp),
                 include_inactive: *all,
                 ..pb::ListHoldsRequest::default()
             };
@@ -273,7 +331,7 @@ pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
                 }
                 request.page_token = page.next_page_token;
             }
-            json::to_json("quorum.v1.ListHoldsResponse", &all_pages)?
+            list_json(&all_pages)?
         }
         HoldsCommand::Extend { hold, by_seconds } => {
             let request = pb::ExtendHoldRequest {

@@ -3,5 +3,6 @@
 
 pub mod connect;
 pub mod find_slots;
+pub mod hold_slot;
 pub mod holds;
 pub mod load;
