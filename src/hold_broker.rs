@@ -5,18 +5,20 @@
 
 use crate::{auth::caller, convert::holds as convert, error::ServiceError, pb};
 use chrono::Duration;
-use quorum_domain::{AuditRecord, Hold, HoldId, HoldState, PersonId};
+use quorum_domain::{AuditRecord, Clock, Hold, HoldId, HoldState, PersonId};
 use quorum_holds::{HoldError, HoldFilter, HoldStore, PageRequest, bounds};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 pub struct HoldBrokerService {
     store: Arc<dyn HoldStore>,
+    /// The store's clock: a hold for a slot that has already begun is refused.
+    clock: Arc<dyn Clock>,
 }
 
 impl HoldBrokerService {
-    pub fn new(store: Arc<dyn HoldStore>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn HoldStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
     }
 
     /// Runs a blocking store call on the blocking pool.
@@ -182,6 +184,19 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
     ) -> Result<Response<pb::Hold>, Status> {
         let who = caller(&request)?;
         let place = convert::place_request(request.into_inner()).map_err(invalid)?;
+        let now = self.clock.now();
+        if place.slot.start < now {
+            // Like every malformed request, refused before the store and not
+            // audited: nothing about any hold changed.
+            return Err(invalid(vec![quorum_domain::FieldViolation::new(
+                "start",
+                format!(
+                    "the slot starts at {}, which is already past (now {}); holds are for slots to come",
+                    place.slot.start.to_rfc3339(),
+                    now.to_rfc3339()
+                ),
+            )]));
+        }
         let hold = self.run(move |store| store.place(place, &who)).await?;
         Ok(Response::new(convert::hold(hold)))
     }

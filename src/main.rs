@@ -4,6 +4,7 @@
 
 use clap::{Parser, Subcommand};
 use quorum::cli::find_slots::{self, FindSlotsArgs};
+use quorum::cli::health::{self, HealthArgs};
 use quorum::cli::holds::{self, HoldsArgs};
 use quorum::cli::load::{self, LoadArgs};
 use quorum::server::{ConnectionLimits, HoldBrokerConfig, ServerConfig, TlsFiles, serve};
@@ -33,6 +34,8 @@ enum Command {
     Holds(HoldsArgs),
     /// Load a running server with one request file and report throughput and latency.
     Load(LoadArgs),
+    /// Ask a running server whether it serves (exit 0 when it does).
+    Health(HealthArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -277,5 +280,6 @@ async fn main() -> ExitCode {
                 .map(|report| report.render()),
         ),
         Command::FindSlots(args) => print_outcome(find_slots::run(&args).await),
+        Command::Health(args) => print_outcome(health::run(&args).await),
     }
 }

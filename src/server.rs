@@ -326,14 +326,15 @@ pub async fn serve(
             .await;
     }
     let mut sweeper = None;
-    let hold_broker = match broker {
-        Some(((store, auth), every)) => {
+    let clock = config.hold_broker.as_ref().map(|b| b.clock.clone());
+    let hold_broker = match broker.zip(clock) {
+        Some((((store, auth), every), clock)) => {
             sweeper = Some(spawn_sweeper(store.clone(), every));
             health
                 .set_service_status("quorum.v1.HoldBroker", tonic_health::ServingStatus::Serving)
                 .await;
             let service =
-                pb::hold_broker_server::HoldBrokerServer::new(HoldBrokerService::new(store))
+                pb::hold_broker_server::HoldBrokerServer::new(HoldBrokerService::new(store, clock))
                     .max_decoding_message_size(config.max_message_bytes)
                     .max_encoding_message_size(config.max_message_bytes);
             Some(tonic::service::interceptor::InterceptedService::new(

@@ -200,7 +200,10 @@ fn load_fails_loudly_when_its_requests_fail() {
 fn find_slots_hold_places_the_hold_for_every_attendee_of_slot_n() {
     let dir = tempfile::tempdir().expect("dir");
     let (mut server, address) = serve_both(dir.path());
-    let file = fixture("identity-cutover.json");
+    // Holds are only for slots to come: the fixture, moved whole weeks ahead
+    // of today so its weekdays and hours stay as they are.
+    let file = dir.path().join("future.json").display().to_string();
+    std::fs::write(&file, weeks_ahead(&fixture("identity-cutover.json"))).expect("write");
     let local = run(quorum().args(["find-slots", &file, "--json"]));
     let answer: serde_json::Value = serde_json::from_slice(&local.stdout).expect("JSON");
     let second = &answer["slots"][1];
@@ -275,4 +278,33 @@ fn find_slots_hold_places_the_hold_for_every_attendee_of_slot_n() {
     );
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// The request in `path` with every timestamp moved forward by whole weeks
+/// until its horizon starts after today.
+fn weeks_ahead(path: &str) -> String {
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let start = value["horizon"]["start"].as_str().expect("horizon start");
+    let start = chrono::DateTime::parse_from_rfc3339(start).expect("RFC 3339");
+    let behind = (chrono::Utc::now() - start.to_utc()).num_weeks().max(-1) + 1;
+    let shift = chrono::Duration::weeks(behind.max(0));
+    fn shifted(value: serde_json::Value, by: chrono::Duration) -> serde_json::Value {
+        match value {
+            serde_json::Value::String(s) => match chrono::DateTime::parse_from_rfc3339(&s) {
+                Ok(t) if s.contains('T') => serde_json::Value::String(
+                    (t.to_utc() + by).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                ),
+                _ => serde_json::Value::String(s),
+            },
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.into_iter().map(|v| shifted(v, by)).collect())
+            }
+            serde_json::Value::Object(map) => serde_json::Value::Object(
+                map.into_iter().map(|(k, v)| (k, shifted(v, by))).collect(),
+            ),
+            other => other,
+        }
+    }
+    shifted(value, shift).to_string()
 }

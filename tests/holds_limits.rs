@@ -273,3 +273,20 @@ async fn a_flood_of_refused_calls_grows_the_audit_log_only_within_the_budget() {
     assert_eq!(logged.len(), 12);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_hold_for_a_slot_already_begun_is_refused_naming_start() {
+    // The store's clock reads 2026-11-30 08:00Z: 16 hours before hour 0.
+    let (server, _dir, _clock) = start(|_| {}).await;
+    let mut bot = server.broker("bot").await;
+    let status = bot
+        .place_hold(place("CHG-PAST", 1, "past", -17))
+        .await
+        .expect_err("an hour ago");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(fields(&status), ["start"]);
+    bot.place_hold(place("CHG-PAST", 1, "now", -16))
+        .await
+        .expect("a slot starting right now may still be held");
+    server.stop().await;
+}

@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod find_slots;
+pub mod health;
 pub mod hold_slot;
 pub mod holds;
 pub mod load;
