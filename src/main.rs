@@ -3,6 +3,7 @@
 //! only; the work is in the library.
 
 use clap::{Parser, Subcommand};
+use quorum::cli::calendars::{self, CalendarsArgs};
 use quorum::cli::find_slots::{self, FindSlotsArgs};
 use quorum::cli::holds::{self, HoldsArgs};
 use quorum::cli::load::{self, LoadArgs};
@@ -34,6 +35,8 @@ enum Command {
     Holds(HoldsArgs),
     /// Load a running server with one request file and report throughput and latency.
     Load(LoadArgs),
+    /// Import calendar files or fetch from configured sources into `people` entries.
+    Calendars(CalendarsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -201,5 +204,8 @@ async fn main() -> ExitCode {
         Command::Holds(args) => print_outcome(holds::run(&args).await),
         Command::Load(args) => print_outcome(load::run(&args).await.map(|report| report.render())),
         Command::FindSlots(args) => print_outcome(find_slots::run(&args).await),
+        Command::Calendars(args) => {
+            print_outcome(tokio::task::block_in_place(|| calendars::run(&args)))
+        }
     }
 }

@@ -10,7 +10,7 @@ mod request;
 mod response;
 mod timestamp;
 
-pub use problem::problem_to_request;
+pub use problem::{person_to_proto, problem_to_request};
 pub use request::{engine_from_proto, slot_problem};
 pub use response::search_to_response;
 pub use timestamp::{from_timestamp, to_timestamp};
