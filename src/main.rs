@@ -3,14 +3,18 @@
 //! only; the work is in the library.
 
 use clap::{Parser, Subcommand};
+use quorum::calendar_sources::CalendarReader;
 use quorum::cli::calendars::{self, CalendarsArgs};
 use quorum::cli::find_slots::{self, FindSlotsArgs};
 use quorum::cli::holds::{self, HoldsArgs};
 use quorum::cli::load::{self, LoadArgs};
 use quorum::server::{HoldBrokerConfig, ServerConfig, serve};
+use quorum_calendars::Sources;
+use quorum_domain::SystemClock;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
@@ -86,16 +90,28 @@ struct ServeArgs {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "QUORUM_LOG_JSON")]
     log_json: bool,
+    /// The calendar sources (JSON) FindSlots requests may name; without it,
+    /// requests that name calendars are refused.
+    #[arg(long, env = "QUORUM_CALENDAR_SOURCES")]
+    calendar_sources: Option<PathBuf>,
 }
 
 impl ServeArgs {
-    fn config(&self) -> ServerConfig {
+    fn config(&self) -> Result<ServerConfig, quorum_calendars::CalendarError> {
+        let calendar_sources = match &self.calendar_sources {
+            Some(path) => Some(CalendarReader {
+                sources: Arc::new(Sources::load(path)?),
+                clock: Arc::new(SystemClock),
+            }),
+            None => None,
+        };
         let defaults = ServerConfig::default();
         let mut limits = defaults.limits.clone();
         limits.max_buckets = self.max_buckets;
         limits.max_people = self.max_people;
         limits.max_busy_intervals = self.max_busy_intervals;
-        ServerConfig {
+        Ok(ServerConfig {
+            calendar_sources,
             limits,
             max_message_bytes: self.max_message_bytes,
             max_solve_time: Duration::from_millis(self.max_solve_ms),
@@ -108,7 +124,7 @@ impl ServeArgs {
                 broker.policy.max_ttl = chrono::Duration::hours(self.max_hold_hours);
                 broker
             }),
-        }
+        })
     }
 }
 
@@ -185,6 +201,13 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => {
             init_tracing(args.log_json);
+            let config = match args.config() {
+                Ok(config) => config,
+                Err(error) => {
+                    tracing::error!(%error, "cannot start");
+                    return ExitCode::FAILURE;
+                }
+            };
             let listener = match tokio::net::TcpListener::bind(args.listen).await {
                 Ok(listener) => listener,
                 Err(error) => {
@@ -193,7 +216,7 @@ async fn main() -> ExitCode {
                 }
             };
             let shutdown = shutdown_signal();
-            match serve(listener, args.config(), shutdown).await {
+            match serve(listener, config, shutdown).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     tracing::error!(%error, "server failed");

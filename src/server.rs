@@ -30,6 +30,9 @@ pub struct ServerConfig {
     pub slot_finder: bool,
     /// Serve HoldBroker on this store; `None` runs the slot finder alone.
     pub hold_broker: Option<HoldBrokerConfig>,
+    /// The operator's calendar sources FindSlots may read; `None`: requests
+    /// that name calendars are refused.
+    pub calendar_sources: Option<crate::calendar_sources::CalendarReader>,
 }
 
 /// The hold broker's store, callers and rules.
@@ -71,6 +74,7 @@ impl Default for ServerConfig {
             concurrent_solves: std::thread::available_parallelism().map_or(2, |n| n.get()),
             slot_finder: true,
             hold_broker: None,
+            calendar_sources: None,
         }
     }
 }
@@ -163,12 +167,15 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
     let slot_finder = config.slot_finder.then(|| {
-        pb::slot_finder_server::SlotFinderServer::new(SlotFinderService::new(
-            config.limits.clone(),
-            config.max_solve_time,
-            config.concurrent_solves,
-            store.clone(),
-        ))
+        pb::slot_finder_server::SlotFinderServer::new(
+            SlotFinderService::new(
+                config.limits.clone(),
+                config.max_solve_time,
+                config.concurrent_solves,
+                store.clone(),
+            )
+            .with_calendars(config.calendar_sources.clone()),
+        )
         .max_decoding_message_size(config.max_message_bytes)
         .max_encoding_message_size(config.max_message_bytes)
     });

@@ -2,6 +2,7 @@
 //! runtime within a time budget → convert back. The same synchronous path,
 //! [`solve_request`], serves the CLI's local mode.
 
+use crate::calendar_sources::{CalendarReader, read_calendars};
 use crate::{convert, error::ServiceError, pb};
 use quorum_domain::{BusyInterval, BusyStatus, PersonId, ProblemLimits, SlotProblem};
 use quorum_holds::HoldStore;
@@ -31,6 +32,20 @@ pub fn solve_with_holds(
     holds: Option<&dyn HoldStore>,
     stop: &dyn StopSignal,
 ) -> Result<pb::FindSlotsResponse, ServiceError> {
+    solve_with_sources(request, limits, holds, None, stop)
+}
+
+/// As [`solve_with_holds`], with the people's named calendars read from the
+/// configured sources after the request validates and before the solve.
+pub fn solve_with_sources(
+    request: pb::FindSlotsRequest,
+    limits: &ProblemLimits,
+    holds: Option<&dyn HoldStore>,
+    calendars: Option<&CalendarReader>,
+    stop: &dyn StopSignal,
+) -> Result<pb::FindSlotsResponse, ServiceError> {
+    let plan = convert::calendar_plan(&request)
+        .map_err(|violations| ServiceError::InvalidRequest { violations })?;
     let (mut problem, engine) = convert::slot_problem(request)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
     if let Some(holds) = holds {
@@ -39,12 +54,11 @@ pub fn solve_with_holds(
     let problem = problem
         .validate(limits)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
+    let (problem, provenance) = read_calendars(plan, calendars, problem, limits)?;
     let search = find_slots(&problem, engine, stop)?;
-    Ok(convert::search_to_response(
-        &problem.change_ticket,
-        search,
-        engine,
-    ))
+    let mut response = convert::search_to_response(&problem.change_ticket, search, engine);
+    response.calendar_provenance = convert::provenance_to_proto(&provenance);
+    Ok(response)
 }
 
 fn add_hold_busy_time(
@@ -129,9 +143,17 @@ pub struct SlotFinderService {
     /// The hold broker's store, when both run together: other tickets'
     /// active holds are busy time.
     holds: Option<Arc<dyn HoldStore>>,
+    /// The operator's calendar sources, when configured.
+    calendars: Option<CalendarReader>,
 }
 
 impl SlotFinderService {
+    /// Reads the calendars requests name from these sources.
+    pub fn with_calendars(mut self, calendars: Option<CalendarReader>) -> Self {
+        self.calendars = calendars;
+        self
+    }
+
     pub fn new(
         limits: ProblemLimits,
         max_solve_time: Duration,
@@ -140,6 +162,7 @@ impl SlotFinderService {
     ) -> Self {
         Self {
             holds,
+            calendars: None,
             limits: Arc::new(limits),
             max_solve_time,
             solvers: Arc::new(Semaphore::new(concurrent_solves.max(1))),
@@ -172,10 +195,16 @@ impl pb::slot_finder_server::SlotFinder for SlotFinderService {
             .map_err(|_| ServiceError::ShuttingDown)?;
         let limits = self.limits.clone();
         let holds = self.holds.clone();
+        let calendars = self.calendars.clone();
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
-            let outcome =
-                solve_with_holds(request.into_inner(), &limits, holds.as_deref(), &budget);
+            let outcome = solve_with_sources(
+                request.into_inner(),
+                &limits,
+                holds.as_deref(),
+                calendars.as_ref(),
+                &budget,
+            );
             drop(permit);
             outcome
         })

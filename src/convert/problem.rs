@@ -79,6 +79,7 @@ pub fn person_to_proto(p: &Person) -> pb::Person {
                 }
             })
             .collect(),
+        calendars: Vec::new(),
     }
 }
 
@@ -173,5 +174,6 @@ pub fn problem_to_request(problem: &SlotProblem, engine: Engine) -> pb::FindSlot
         tentative_is_free: problem.tentative_is_free,
         engine: engine_to_proto(engine).into(),
         explain: problem.explain,
+        proceed_without_unreadable_calendars: false,
     }
 }

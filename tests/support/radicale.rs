@@ -54,7 +54,11 @@ pub fn start(name: &str) -> Option<Radicale> {
         String::from_utf8_lossy(&output.stderr)
     );
     let python = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    let dir = std::env::temp_dir().join(format!("quorum-radicale-{name}-{}", std::process::id()));
+    // Tests of one binary run in parallel: each server gets its own folder.
+    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir =
+        std::env::temp_dir().join(format!("quorum-radicale-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("collections")).expect("a scratch folder for Radicale");
     std::fs::write(dir.join("users"), format!("{USER}:{PASSWORD}\n")).expect("the htpasswd file");

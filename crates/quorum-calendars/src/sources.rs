@@ -231,38 +231,55 @@ impl Sources {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn read(
-        &self,
-        request: &FetchRequest,
-        horizon: TimeRange,
-    ) -> Result<CalendarImport, CalendarError> {
-        let CalendarRef { source, calendar } = &request.calendar;
+    /// Whether a request may name this calendar: the source is configured
+    /// and the id stays inside it. No I/O, so callers can refuse a request
+    /// before contacting anything.
+    pub fn check(&self, calendar: &CalendarRef) -> Result<(), CalendarError> {
+        self.backend(calendar).map(drop)
+    }
+
+    fn backend(&self, calendar: &CalendarRef) -> Result<&Backend, CalendarError> {
+        let CalendarRef {
+            source,
+            calendar: id,
+        } = calendar;
         let backend = self
             .backends
             .get(source)
             .ok_or_else(|| CalendarError::UnknownSource {
                 source_name: source.clone(),
             })?;
+        let allowed = match backend {
+            Backend::Caldav(client) => client.calendar_url(id).map(drop),
+            Backend::Directory(dir) => directory_file(dir, id).map(drop),
+        };
+        allowed.map_err(|why| CalendarError::BadCalendarId {
+            source_name: source.clone(),
+            calendar: id.clone(),
+            why,
+        })?;
+        Ok(backend)
+    }
+
+    fn read(
+        &self,
+        request: &FetchRequest,
+        horizon: TimeRange,
+    ) -> Result<CalendarImport, CalendarError> {
+        let backend = self.backend(&request.calendar)?;
+        let CalendarRef { source, calendar } = &request.calendar;
         let failed = |detail: String| CalendarError::SourceFailed {
             source_name: source.clone(),
             calendar: calendar.clone(),
             detail,
         };
-        let bad_id = |why| CalendarError::BadCalendarId {
-            source_name: source.clone(),
-            calendar: calendar.clone(),
-            why,
-        };
         match backend {
-            Backend::Caldav(client) => {
-                client.calendar_url(calendar).map_err(bad_id)?;
-                client
-                    .free_busy(calendar, request.zone, horizon)
-                    .map_err(failed)
-            }
+            Backend::Caldav(client) => client
+                .free_busy(calendar, request.zone, horizon)
+                .map_err(failed),
             Backend::Directory(dir) => {
-                let file = directory_file(dir, calendar).map_err(bad_id)?;
-                let text = std::fs::read_to_string(&file).map_err(|e| failed(e.to_string()))?;
+                let text = std::fs::read_to_string(dir.join(calendar))
+                    .map_err(|e| failed(e.to_string()))?;
                 import_ics(&text, &IcsOptions::new(request.zone, horizon))
                     .map_err(|e| failed(e.to_string()))
             }
