@@ -9,9 +9,10 @@
 use crate::error::ServiceError;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use quorum_calendars::{CalendarRef, FetchRequest, Sources};
+use quorum_calendars::{CalendarRef, FetchOutcome, FetchRequest, Sources};
 use quorum_domain::{
-    BusyInterval, BusyStatus, Clock, FieldViolation, PersonId, ProblemLimits, ValidatedProblem,
+    BusyInterval, BusyStatus, Clock, FieldViolation, PersonId, ProblemLimits, TimeRange,
+    ValidatedProblem,
 };
 use std::sync::Arc;
 
@@ -93,56 +94,8 @@ pub fn read_calendars(
         .sources
         .fetch_all(requests, horizon, reader.clock.now())
     {
-        let person = PersonId(outcome.request.person);
-        let calendar = outcome.request.calendar;
-        let (busy, record) = match outcome.result {
-            Ok(fetched) => {
-                let record = Provenance {
-                    person: person.clone(),
-                    calendar,
-                    state: if fetched.from_cache {
-                        ReadState::Cached
-                    } else {
-                        ReadState::Fetched
-                    },
-                    fetched_at: Some(fetched.fetched_at),
-                    busy_intervals: fetched.import.busy.len(),
-                    error: None,
-                    notes: fetched
-                        .import
-                        .notes
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect(),
-                };
-                (fetched.import.busy, record)
-            }
-            Err(error) if plan.proceed_without_unreadable => {
-                tracing::warn!(person = %person, source = %calendar.source, %error, "calendar unreadable; person unavailable");
-                let whole = BusyInterval {
-                    range: horizon,
-                    status: BusyStatus::OutOfOffice,
-                };
-                let record = Provenance {
-                    person: person.clone(),
-                    calendar,
-                    state: ReadState::Unreadable,
-                    fetched_at: None,
-                    busy_intervals: 0,
-                    error: Some(error.to_string()),
-                    notes: Vec::new(),
-                };
-                (vec![whole], record)
-            }
-            Err(error) => {
-                return Err(ServiceError::CalendarUnavailable {
-                    person: person.0,
-                    source_name: calendar.source,
-                    detail: error.to_string(),
-                });
-            }
-        };
-        if let Some(who) = problem.people.iter_mut().find(|p| p.id == person) {
+        let (busy, record) = settle(outcome, horizon, plan.proceed_without_unreadable)?;
+        if let Some(who) = problem.people.iter_mut().find(|p| p.id == record.person) {
             who.busy.extend(busy);
         }
         provenance.push(record);
@@ -151,6 +104,62 @@ pub fn read_calendars(
         .validate(limits)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
     Ok((problem, provenance))
+}
+
+/// One fetch's busy time and provenance; an unreadable calendar is an error,
+/// or (when allowed) the person busy for the whole horizon.
+fn settle(
+    outcome: FetchOutcome,
+    horizon: TimeRange,
+    proceed_without_unreadable: bool,
+) -> Result<(Vec<BusyInterval>, Provenance), ServiceError> {
+    let person = PersonId(outcome.request.person);
+    let calendar = outcome.request.calendar;
+    match outcome.result {
+        Ok(fetched) => {
+            let record = Provenance {
+                person,
+                calendar,
+                state: if fetched.from_cache {
+                    ReadState::Cached
+                } else {
+                    ReadState::Fetched
+                },
+                fetched_at: Some(fetched.fetched_at),
+                busy_intervals: fetched.import.busy.len(),
+                error: None,
+                notes: fetched
+                    .import
+                    .notes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            };
+            Ok((fetched.import.busy, record))
+        }
+        Err(error) if proceed_without_unreadable => {
+            tracing::warn!(person = %person, source = %calendar.source, %error, "calendar unreadable; person unavailable");
+            let whole = BusyInterval {
+                range: horizon,
+                status: BusyStatus::OutOfOffice,
+            };
+            let record = Provenance {
+                person,
+                calendar,
+                state: ReadState::Unreadable,
+                fetched_at: None,
+                busy_intervals: 0,
+                error: Some(error.to_string()),
+                notes: Vec::new(),
+            };
+            Ok((vec![whole], record))
+        }
+        Err(error) => Err(ServiceError::CalendarUnavailable {
+            person: person.0,
+            source_name: calendar.source,
+            detail: error.to_string(),
+        }),
+    }
 }
 
 /// Refuses, before contacting anything, references to sources this server

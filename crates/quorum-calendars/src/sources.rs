@@ -423,6 +423,31 @@ mod tests {
     }
 
     #[test]
+    fn a_source_that_never_answers_fails_at_its_timeout() {
+        // A listener that accepts connections and never replies.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = silent.local_addr().unwrap();
+        let config: SourcesConfig = serde_json::from_value(serde_json::json!({
+            "sources": [{"name": "slow", "kind": "caldav", "base_url": format!("http://{address}/dav"), "timeout_ms": 200}]
+        }))
+        .unwrap();
+        let sources = Sources::from_config(config, Path::new(".")).unwrap();
+        let err = sources
+            .fetch(&request("slow", "ana/work"), horizon(), Utc::now())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"slow\"") && err.contains("ana/work"),
+            "{err}"
+        );
+        assert!(
+            err.to_lowercase().contains("timeout") || err.to_lowercase().contains("timed out"),
+            "{err}"
+        );
+        drop(silent);
+    }
+
+    #[test]
     fn a_bad_sources_file_says_what_is_wrong() {
         let dir = scratch("config");
         let path = dir.join("sources.json");

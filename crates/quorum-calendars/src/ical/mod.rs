@@ -12,6 +12,7 @@ mod event;
 mod freebusy;
 mod rrule;
 mod time;
+mod vtimezone;
 
 use crate::{CalendarError, CalendarImport};
 use chrono_tz::Tz;
@@ -65,6 +66,7 @@ pub fn import_ics(text: &str, options: &IcsOptions) -> Result<CalendarImport, Ca
             components.push(root);
         }
     }
+    vtimezone::map_custom_zones(&mut components, options.horizon);
     let mut out = CalendarImport::default();
     event::import_events(&components, options, &mut out);
     for (index, comp) in components.iter().enumerate() {
@@ -145,6 +147,9 @@ const WANTED: &[&str] = &[
     "TRANSP",
     "FREEBUSY",
     "BUSYTYPE",
+    "TZID",
+    "TZOFFSETFROM",
+    "TZOFFSETTO",
 ];
 
 #[derive(Debug, Clone)]
