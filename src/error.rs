@@ -19,6 +19,14 @@ pub enum ServiceError {
     ShuttingDown,
     #[error(transparent)]
     Holds(#[from] HoldError),
+    #[error(
+        "the calendar of {person} in source {source_name:?} cannot be read: {detail} (set proceed_without_unreadable_calendars to solve with {person} unavailable)"
+    )]
+    CalendarUnavailable {
+        person: String,
+        source_name: String,
+        detail: String,
+    },
 }
 
 /// At most this many field violations travel in `google.rpc.BadRequest`: a
@@ -77,7 +85,9 @@ impl From<ServiceError> for Status {
                 SolverError::Program { .. } | SolverError::Inconsistent { .. },
             ) => Status::internal(message),
             ServiceError::SolverTask { .. } => Status::internal(message),
-            ServiceError::ShuttingDown => Status::unavailable(message),
+            ServiceError::ShuttingDown | ServiceError::CalendarUnavailable { .. } => {
+                Status::unavailable(message)
+            }
             ServiceError::Holds(HoldError::NotFound { .. }) => Status::not_found(message),
             ServiceError::Holds(HoldError::Conflict { holds }) => {
                 // Machines read the conflicting holds from ErrorInfo, not the text.

@@ -4,6 +4,7 @@
 //! in `crates/`; everything here is the edge.
 
 pub mod auth;
+pub mod calendar_sources;
 pub mod cli;
 pub mod connection;
 pub mod convert;

@@ -3,13 +3,18 @@
 //! only; the work is in the library.
 
 use clap::{Parser, Subcommand};
+use quorum::calendar_sources::CalendarReader;
+use quorum::cli::calendars::{self, CalendarsArgs};
 use quorum::cli::find_slots::{self, FindSlotsArgs};
 use quorum::cli::health::{self, HealthArgs};
 use quorum::cli::holds::{self, HoldsArgs};
 use quorum::cli::load::{self, LoadArgs};
 use quorum::server::{ConnectionLimits, HoldBrokerConfig, ServerConfig, TlsFiles, serve};
+use quorum_calendars::Sources;
+use quorum_domain::SystemClock;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
@@ -36,6 +41,8 @@ enum Command {
     Load(LoadArgs),
     /// Ask a running server whether it serves (exit 0 when it does).
     Health(HealthArgs),
+    /// Import calendar files or fetch from configured sources into `people` entries.
+    Calendars(CalendarsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -122,10 +129,21 @@ struct ServeArgs {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "QUORUM_LOG_JSON")]
     log_json: bool,
+    /// The calendar sources (JSON) FindSlots requests may name; without it,
+    /// requests that name calendars are refused.
+    #[arg(long, env = "QUORUM_CALENDAR_SOURCES")]
+    calendar_sources: Option<PathBuf>,
 }
 
 impl ServeArgs {
-    fn config(&self) -> ServerConfig {
+    fn config(&self) -> Result<ServerConfig, quorum_calendars::CalendarError> {
+        let calendar_sources = match &self.calendar_sources {
+            Some(path) => Some(CalendarReader {
+                sources: Arc::new(Sources::load(path)?),
+                clock: Arc::new(SystemClock),
+            }),
+            None => None,
+        };
         let defaults = ServerConfig::default();
         let mut limits = defaults.limits.clone();
         limits.max_buckets = self.max_buckets;
@@ -140,7 +158,8 @@ impl ServeArgs {
             drain_grace: Duration::from_millis(self.drain_grace_ms),
             ..ConnectionLimits::default()
         };
-        ServerConfig {
+        Ok(ServerConfig {
+            calendar_sources,
             connections,
             limits,
             max_message_bytes: self.max_message_bytes,
@@ -165,7 +184,7 @@ impl ServeArgs {
                 broker.policy.audited_refusals_per_minute = self.audited_refusals_per_minute;
                 broker
             }),
-        }
+        })
     }
 }
 
@@ -256,6 +275,13 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => {
             init_tracing(args.log_json);
+            let config = match args.config() {
+                Ok(config) => config,
+                Err(error) => {
+                    tracing::error!(%error, "cannot start");
+                    return ExitCode::FAILURE;
+                }
+            };
             let listener = match tokio::net::TcpListener::bind(args.listen.as_str()).await {
                 Ok(listener) => listener,
                 Err(error) => {
@@ -264,7 +290,7 @@ async fn main() -> ExitCode {
                 }
             };
             let shutdown = shutdown_signal();
-            match serve(listener, args.config(), shutdown).await {
+            match serve(listener, config, shutdown).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     tracing::error!(%error, "server failed");
@@ -281,5 +307,8 @@ async fn main() -> ExitCode {
         ),
         Command::FindSlots(args) => print_outcome(find_slots::run(&args).await),
         Command::Health(args) => print_outcome(health::run(&args).await),
+        Command::Calendars(args) => {
+            print_outcome(tokio::task::block_in_place(|| calendars::run(&args)))
+        }
     }
 }

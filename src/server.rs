@@ -38,6 +38,9 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Serve bearer tokens over plain TCP on a non-loopback address anyway.
     pub allow_plaintext_tokens: bool,
+    /// The operator's calendar sources FindSlots may read; `None`: requests
+    /// that name calendars are refused.
+    pub calendar_sources: Option<crate::calendar_sources::CalendarReader>,
 }
 
 /// Bounds on what a slow or silent client can hold on to.
@@ -121,6 +124,7 @@ impl Default for ServerConfig {
             connections: ConnectionLimits::default(),
             tls: None,
             allow_plaintext_tokens: false,
+            calendar_sources: None,
         }
     }
 }
@@ -311,12 +315,15 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
     let slot_finder = config.slot_finder.then(|| {
-        pb::slot_finder_server::SlotFinderServer::new(SlotFinderService::new(
-            config.limits.clone(),
-            config.max_solve_time,
-            config.concurrent_solves,
-            store.clone(),
-        ))
+        pb::slot_finder_server::SlotFinderServer::new(
+            SlotFinderService::new(
+                config.limits.clone(),
+                config.max_solve_time,
+                config.concurrent_solves,
+                store.clone(),
+            )
+            .with_calendars(config.calendar_sources.clone()),
+        )
         .max_decoding_message_size(config.max_message_bytes)
         .max_encoding_message_size(config.max_message_bytes)
     });

@@ -2,6 +2,7 @@
 //! runtime within a time budget → convert back. The same synchronous path,
 //! [`solve_request`], serves the CLI's local mode.
 
+use crate::calendar_sources::{CalendarReader, read_calendars};
 use crate::{convert, error::ServiceError, pb};
 use quorum_domain::{PersonId, ProblemLimits};
 use quorum_holds::HoldStore;
@@ -31,25 +32,38 @@ pub fn solve_with_holds(
     holds: Option<&dyn HoldStore>,
     stop: &dyn StopSignal,
 ) -> Result<pb::FindSlotsResponse, ServiceError> {
+    solve_with_sources(request, limits, holds, None, stop)
+}
+
+/// As [`solve_with_holds`], with the people's named calendars read from the
+/// configured sources after the request validates and before the solve.
+pub fn solve_with_sources(
+    request: pb::FindSlotsRequest,
+    limits: &ProblemLimits,
+    holds: Option<&dyn HoldStore>,
+    calendars: Option<&CalendarReader>,
+    stop: &dyn StopSignal,
+) -> Result<pb::FindSlotsResponse, ServiceError> {
+    let plan = convert::calendar_plan(&request)
+        .map_err(|violations| ServiceError::InvalidRequest { violations })?;
     let (problem, engine) = convert::slot_problem(request)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
     // The caller's request is checked on its own first: the hold store is
     // never asked about a request that is invalid, and holds never push a
     // valid request over the caller's limits.
-    let mut problem = problem
+    let problem = problem
         .validate(limits)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
+    let (mut problem, provenance) = read_calendars(plan, calendars, problem, limits)?;
     if let Some(holds) = holds {
         let people: Vec<PersonId> = problem.people.iter().map(|p| p.id.clone()).collect();
         let busy = holds.busy_from_holds(&people, problem.horizon, &problem.change_ticket)?;
         problem.add_busy_time(busy);
     }
     let search = find_slots(&problem, engine, stop)?;
-    Ok(convert::search_to_response(
-        &problem.change_ticket,
-        search,
-        engine,
-    ))
+    let mut response = convert::search_to_response(&problem.change_ticket, search, engine);
+    response.calendar_provenance = convert::provenance_to_proto(&provenance);
+    Ok(response)
 }
 
 /// Stops a solve at a deadline, or as soon as the request that started it is
@@ -117,9 +131,17 @@ pub struct SlotFinderService {
     /// The hold broker's store, when both run together: other tickets'
     /// active holds are busy time.
     holds: Option<Arc<dyn HoldStore>>,
+    /// The operator's calendar sources, when configured.
+    calendars: Option<CalendarReader>,
 }
 
 impl SlotFinderService {
+    /// Reads the calendars requests name from these sources.
+    pub fn with_calendars(mut self, calendars: Option<CalendarReader>) -> Self {
+        self.calendars = calendars;
+        self
+    }
+
     pub fn new(
         limits: ProblemLimits,
         max_solve_time: Duration,
@@ -128,6 +150,7 @@ impl SlotFinderService {
     ) -> Self {
         Self {
             holds,
+            calendars: None,
             limits: Arc::new(limits),
             max_solve_time,
             solvers: Arc::new(Semaphore::new(concurrent_solves.max(1))),
@@ -160,10 +183,16 @@ impl pb::slot_finder_server::SlotFinder for SlotFinderService {
             .map_err(|_| ServiceError::ShuttingDown)?;
         let limits = self.limits.clone();
         let holds = self.holds.clone();
+        let calendars = self.calendars.clone();
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
-            let outcome =
-                solve_with_holds(request.into_inner(), &limits, holds.as_deref(), &budget);
+            let outcome = solve_with_sources(
+                request.into_inner(),
+                &limits,
+                holds.as_deref(),
+                calendars.as_ref(),
+                &budget,
+            );
             drop(permit);
             outcome
         })

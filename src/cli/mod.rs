@@ -1,6 +1,8 @@
 //! Command-line tools: solve a request file locally or against a server and
-//! print the slots for a person to read, and generate load against a server.
+//! print the slots for a person to read, generate load against a server, and
+//! turn calendars into the request's `people` entries.
 
+pub mod calendars;
 pub mod connect;
 pub mod find_slots;
 pub mod health;

@@ -4,13 +4,15 @@
 //! are reported here with the request's field paths; the rules of a valid
 //! problem are the domain's (`SlotProblem::validate`), reported the same way.
 
+mod calendars;
 pub mod holds;
 mod problem;
 mod request;
 mod response;
 mod timestamp;
 
-pub use problem::problem_to_request;
+pub use calendars::{calendar_plan, provenance_to_proto};
+pub use problem::{person_to_proto, problem_to_request};
 pub use request::{engine_from_proto, slot_problem};
 pub use response::search_to_response;
 pub use timestamp::{from_timestamp, to_timestamp};

@@ -51,10 +51,10 @@ fn range_to_proto(range: TimeRange) -> (Option<Timestamp>, Option<Timestamp>) {
     )
 }
 
-/// The request that describes `problem`: used to write generated problems as
-/// request files, so benches, tests and clients share one workload.
-pub fn problem_to_request(problem: &SlotProblem, engine: Engine) -> pb::FindSlotsRequest {
-    let person = |p: &Person| pb::Person {
+/// One person as the request's `people` entry (also what `quorum calendars`
+/// prints).
+pub fn person_to_proto(p: &Person) -> pb::Person {
+    pb::Person {
         id: p.id.0.clone(),
         display_name: p.display_name.clone(),
         time_zone: p.time_zone.name().to_owned(),
@@ -79,7 +79,13 @@ pub fn problem_to_request(problem: &SlotProblem, engine: Engine) -> pb::FindSlot
                 }
             })
             .collect(),
-    };
+        calendars: Vec::new(),
+    }
+}
+
+/// The request that describes `problem`: used to write generated problems as
+/// request files, so benches, tests and clients share one workload.
+pub fn problem_to_request(problem: &SlotProblem, engine: Engine) -> pb::FindSlotsRequest {
     let (h_start, h_end) = range_to_proto(problem.horizon);
     pb::FindSlotsRequest {
         change_ticket: problem.change_ticket.clone(),
@@ -108,7 +114,7 @@ pub fn problem_to_request(problem: &SlotProblem, engine: Engine) -> pb::FindSlot
                     .collect(),
             })
             .collect(),
-        people: problem.people.iter().map(person).collect(),
+        people: problem.people.iter().map(person_to_proto).collect(),
         optional_attendees: problem
             .optional_attendees
             .iter()
@@ -168,5 +174,6 @@ pub fn problem_to_request(problem: &SlotProblem, engine: Engine) -> pb::FindSlot
         tentative_is_free: problem.tentative_is_free,
         engine: engine_to_proto(engine).into(),
         explain: problem.explain,
+        proceed_without_unreadable_calendars: false,
     }
 }

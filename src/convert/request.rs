@@ -121,6 +121,8 @@ impl Parser {
             time_zone,
             working_hours,
             busy,
+            // Read by `calendar_plan`; fetched busy time is added after validation.
+            calendars: _,
         } = person;
         let zone = time_zone.parse::<Tz>().unwrap_or_else(|_| {
             self.violation(
@@ -259,6 +261,8 @@ pub fn slot_problem(
         tentative_is_free,
         engine,
         explain,
+        // Read by `calendar_plan`.
+        proceed_without_unreadable_calendars: _,
     } = request;
     let mut parser = Parser::default();
     let horizon = match horizon {

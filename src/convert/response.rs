@@ -54,6 +54,8 @@ pub fn search_to_response(
         more_conflicts_may_exist,
         relaxations: relaxations.into_iter().map(relaxation).collect(),
         rejected_starts: rejected_starts.into_iter().map(rejected).collect(),
+        // Filled in by the service when the request named calendars.
+        calendar_provenance: Vec::new(),
     }
 }
 
