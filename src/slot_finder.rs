@@ -55,14 +55,16 @@ pub fn solve_with_sources(
         .validate(limits)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
     let (mut problem, provenance) = read_calendars(plan, calendars, problem, limits)?;
+    let mut held = Vec::new();
     if let Some(holds) = holds {
         let people: Vec<PersonId> = problem.people.iter().map(|p| p.id.clone()).collect();
-        let busy = holds.busy_from_holds(&people, problem.horizon, &problem.change_ticket)?;
-        problem.add_busy_time(busy);
+        held = holds.busy_from_holds(&people, problem.horizon, &problem.change_ticket)?;
+        problem.add_busy_time(held.iter().map(|h| (h.person.clone(), h.range)));
     }
     let search = find_slots(&problem, engine, stop)?;
     let mut response = convert::search_to_response(&problem.change_ticket, search, engine);
     response.calendar_provenance = convert::provenance_to_proto(&provenance);
+    response.holds_counted_as_busy = convert::holds::held_times(&held);
     Ok(response)
 }
 

@@ -258,6 +258,20 @@ fn find_slots_hold_places_the_hold_for_every_attendee_of_slot_n() {
         "{}",
         text(&again.stderr)
     );
+    // Another ticket's search on the same server counts the hold as busy
+    // time of its attendees, and says so.
+    let other = dir.path().join("other.json");
+    let mut request: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    request["changeTicket"] = "CHG-OTHER".into();
+    std::fs::write(&other, request.to_string()).expect("write");
+    let seen = run(quorum()
+        .arg("find-slots")
+        .arg(&other)
+        .args(["--server", &address]));
+    let table = text(&seen.stdout);
+    assert!(table.contains("Counted as busy"), "{table}");
+    assert!(table.contains(&hold_id), "{table}");
     // An empty listing is an empty list, not {}.
     let empty = run(quorum()
         .args([

@@ -225,6 +225,7 @@ pub fn render_table(
         response.presolved_starts,
         zone.name()
     );
+    out.push_str(&hold_slot::counted_holds(response, zone));
     for slot in &response.slots {
         let (Some(start), Some(end)) = (instant(slot.start.as_ref()), instant(slot.end.as_ref()))
         else {

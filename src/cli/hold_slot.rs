@@ -136,3 +136,32 @@ pub fn placed_line(hold: &pb::Hold, rank: u32) -> String {
         people.join(", ")
     )
 }
+
+/// "Counted as busy: …" — other tickets' holds the server added to people's
+/// busy time, so the reader knows why a server's answer differs from a local
+/// one. Empty when none counted.
+pub fn counted_holds(response: &pb::FindSlotsResponse, zone: chrono_tz::Tz) -> String {
+    if response.holds_counted_as_busy.is_empty() {
+        return String::new();
+    }
+    let when = |t: Option<&prost_types::Timestamp>| {
+        t.and_then(crate::convert::from_timestamp)
+            .map_or_else(String::new, |t| {
+                t.with_timezone(&zone)
+                    .format("%a %Y-%m-%d %H:%M")
+                    .to_string()
+            })
+    };
+    let mut out = String::from("Counted as busy (other tickets' holds on this server):\n");
+    for held in &response.holds_counted_as_busy {
+        out.push_str(&format!(
+            "  {:<16} {} – {}  {} ({})\n",
+            held.person_id,
+            when(held.start.as_ref()),
+            when(held.end.as_ref()),
+            held.hold_id,
+            held.change_ticket
+        ));
+    }
+    out
+}

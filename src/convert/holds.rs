@@ -164,3 +164,16 @@ pub fn audit_record(record: AuditRecord) -> pb::AuditRecord {
         reason,
     }
 }
+
+/// Other tickets' holds that counted as busy time, for the FindSlots answer.
+pub fn held_times(held: &[quorum_holds::HeldTime]) -> Vec<pb::HoldCountedAsBusy> {
+    held.iter()
+        .map(|h| pb::HoldCountedAsBusy {
+            person_id: h.person.0.clone(),
+            hold_id: h.hold.0.clone(),
+            change_ticket: h.change_ticket.clone(),
+            start: Some(to_timestamp(h.range.start)),
+            end: Some(to_timestamp(h.range.end)),
+        })
+        .collect()
+}

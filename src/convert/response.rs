@@ -56,6 +56,8 @@ pub fn search_to_response(
         rejected_starts: rejected_starts.into_iter().map(rejected).collect(),
         // Filled in by the service when the request named calendars.
         calendar_provenance: Vec::new(),
+        // Filled in by the service when it shares the hold broker's store.
+        holds_counted_as_busy: Vec::new(),
     }
 }
 

@@ -21,6 +21,15 @@ pub use token::{ApprovalClaims, TokenSigner};
 use chrono::{DateTime, Duration, Utc};
 use quorum_domain::{AuditRecord, Hold, HoldAttendee, HoldId, PersonId, Substitution, TimeRange};
 
+/// One attendee's time taken by an active hold of another ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldTime {
+    pub person: PersonId,
+    pub range: TimeRange,
+    pub hold: HoldId,
+    pub change_ticket: String,
+}
+
 /// A request to place a tentative hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlaceHold {
@@ -144,13 +153,14 @@ pub trait HoldStore: Send + Sync {
         page: &PageRequest,
         who: &Principal,
     ) -> Result<Page<AuditRecord>, HoldError>;
-    /// Active holds of other tickets on these people, as their busy time.
+    /// Active holds of other tickets on these people, as their busy time,
+    /// each with the hold it comes from (so an answer can say what changed it).
     fn busy_from_holds(
         &self,
         people: &[PersonId],
         within: TimeRange,
         except_ticket: &str,
-    ) -> Result<Vec<(PersonId, TimeRange)>, HoldError>;
+    ) -> Result<Vec<HeldTime>, HoldError>;
     /// Writes down expiries that reads already honour; returns how many.
     fn sweep_expired(&self) -> Result<usize, HoldError>;
     /// The store's clock, the one that decides expiry.

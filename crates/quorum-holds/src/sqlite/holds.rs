@@ -391,28 +391,32 @@ pub fn busy_from_holds(
     people: &[PersonId],
     within: TimeRange,
     except_ticket: &str,
-) -> Result<Vec<(PersonId, TimeRange)>, HoldError> {
+) -> Result<Vec<crate::HeldTime>, HoldError> {
     let wanted: HashSet<&str> = people.iter().map(|p| p.0.as_str()).collect();
     let connection = store.lock()?;
     let now = rows::ns(store.clock.now())?;
     let mut statement = connection.prepare_cached(
-        "SELECT a.person_id, a.start_ns, a.end_ns FROM hold_attendees a JOIN holds h ON h.id = a.hold_id
+        "SELECT a.person_id, a.start_ns, a.end_ns, h.id, h.change_ticket FROM hold_attendees a JOIN holds h ON h.id = a.hold_id
          WHERE a.end_ns > ?1 AND a.start_ns < ?2 AND h.change_ticket != ?3
            AND (h.state = 'CONFIRMED' OR (h.state = 'TENTATIVE' AND h.expires_at_ns > ?4))",
     )?;
     let (start, end) = (rows::ns(within.start)?, rows::ns(within.end)?);
     let rows = statement.query_map(params![start, end, except_ticket, now], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            TimeRange::new(rows::from_ns(r.get(1)?), rows::from_ns(r.get(2)?)),
-        ))
+        Ok(crate::HeldTime {
+            person: PersonId(r.get::<_, String>(0)?),
+            range: TimeRange::new(rows::from_ns(r.get(1)?), rows::from_ns(r.get(2)?)),
+            hold: HoldId(r.get(3)?),
+            change_ticket: r.get(4)?,
+        })
     })?;
     let mut busy = Vec::new();
     for row in rows {
-        let (person, range) = row?;
-        if wanted.contains(person.as_str()) {
-            busy.push((PersonId(person), range));
+        let held = row?;
+        if wanted.contains(held.person.0.as_str()) {
+            busy.push(held);
         }
     }
+    // Stable order, so the same request gives the same answer byte for byte.
+    busy.sort_by(|a, b| (&a.person, a.range, &a.hold).cmp(&(&b.person, b.range, &b.hold)));
     Ok(busy)
 }

@@ -357,7 +357,7 @@ impl HoldStore for SqliteHoldStore {
         people: &[PersonId],
         within: TimeRange,
         except_ticket: &str,
-    ) -> Result<Vec<(PersonId, TimeRange)>, HoldError> {
+    ) -> Result<Vec<crate::HeldTime>, HoldError> {
         holds::busy_from_holds(self, people, within, except_ticket)
     }
 
