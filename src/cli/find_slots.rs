@@ -182,12 +182,19 @@ fn render_explanation(response: &pb::FindSlotsResponse, out: &mut String) {
             "\nOutcome: {}. No slot satisfies every rule.",
             enum_name::<pb::Outcome>(response.outcome)
         );
-        let reasons: Vec<String> = response
-            .escalation_reasons
+        let secondary: Vec<String> = response
+            .secondary_reasons
             .iter()
             .map(|r| enum_name::<pb::EscalationReason>(*r))
             .collect();
-        let _ = writeln!(out, "Escalation reasons: {}", reasons.join(", "));
+        let _ = writeln!(
+            out,
+            "Primary reason: {}",
+            enum_name::<pb::EscalationReason>(response.primary_reason)
+        );
+        if !secondary.is_empty() {
+            let _ = writeln!(out, "Secondary reasons: {}", secondary.join(", "));
+        }
     }
     for (i, conflict) in response.conflicts.iter().enumerate() {
         let _ = writeln!(out, "\nConflict {}: {}", i + 1, conflict.explanation);

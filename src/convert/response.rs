@@ -22,9 +22,11 @@ pub fn search_to_response(
         presolved_starts,
         explanation,
     } = search;
+    let escalation_reasons = explanation.escalation_reasons();
     let Explanation {
         outcome,
-        escalation_reasons,
+        primary_reason,
+        secondary_reasons,
         conflicts,
         more_conflicts_may_exist,
         relaxations,
@@ -47,6 +49,13 @@ pub fn search_to_response(
         engine: engine_to_proto(engine).into(),
         outcome: outcome_to_proto(outcome).into(),
         escalation_reasons: escalation_reasons
+            .into_iter()
+            .map(|r| reason_to_proto(r).into())
+            .collect(),
+        primary_reason: primary_reason
+            .map_or(pb::EscalationReason::Unspecified, reason_to_proto)
+            .into(),
+        secondary_reasons: secondary_reasons
             .into_iter()
             .map(|r| reason_to_proto(r).into())
             .collect(),

@@ -17,6 +17,7 @@ pub enum Outcome {
     Infeasible,
 }
 
+/// Root-cause codes a pipeline can route on, in the order of the diagnosis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EscalationReason {
     RolePoolUnavailable,
@@ -92,9 +93,25 @@ pub struct RejectedStarts {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Explanation {
     pub outcome: Outcome,
-    pub escalation_reasons: Vec<EscalationReason>,
+    /// The first stage of the diagnosis that fails; set whenever there is no
+    /// slot (see the solver's `diagnosis` for the stages).
+    pub primary_reason: Option<EscalationReason>,
+    /// Later facts: review capacity beside a freeze, a deadline that alone
+    /// stands in the way, a slot that only after-hours opens.
+    pub secondary_reasons: Vec<EscalationReason>,
     pub conflicts: Vec<Conflict>,
     pub more_conflicts_may_exist: bool,
     pub relaxations: Vec<Relaxation>,
     pub rejected_starts: Vec<RejectedStarts>,
+}
+
+impl Explanation {
+    /// The primary reason followed by the secondary ones.
+    pub fn escalation_reasons(&self) -> Vec<EscalationReason> {
+        self.primary_reason
+            .iter()
+            .chain(&self.secondary_reasons)
+            .copied()
+            .collect()
+    }
 }

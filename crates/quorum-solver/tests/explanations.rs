@@ -199,7 +199,7 @@ proptest! {
         prop_assert_eq!(outcome == Outcome::NeedsException, !found.explanation.relaxations.is_empty());
         if found.slots.is_empty() {
             prop_assert!(!found.explanation.conflicts.is_empty());
-            prop_assert!(!found.explanation.escalation_reasons.is_empty());
+            prop_assert!(found.explanation.primary_reason.is_some());
         }
         check_conflicts(&problem, &found)?;
         check_relaxations(&problem, &found)?;

@@ -3,14 +3,15 @@
 //! Decisions are made on constraint switches (`rules`); `report` words them.
 
 mod conflict;
+mod diagnosis;
 mod rejections;
 mod relax;
 mod report;
 mod rules;
 
 use crate::{SolverError, StopSignal, presolve::Presolve, ranking::Costs};
-use quorum_domain::{Conflict, EscalationReason, Explanation, Outcome, Relaxation, RelaxationKind};
-use rules::{Constraint, Rules};
+use quorum_domain::{Conflict, Explanation, Outcome};
+use rules::Rules;
 
 /// The explanation for a search that returned `starts` (grid indices, best first).
 pub fn explain(
@@ -51,9 +52,11 @@ pub fn explain(
     } else {
         Outcome::NeedsException
     };
+    let diagnosis = diagnosis::diagnose(&rules, &relaxations);
     Ok(Explanation {
         outcome,
-        escalation_reasons: escalation_reasons(&conflicts.sets, &relaxations),
+        primary_reason: Some(diagnosis.primary),
+        secondary_reasons: diagnosis.secondary,
         conflicts: conflicts
             .sets
             .iter()
@@ -70,46 +73,4 @@ pub fn explain(
         relaxations,
         rejected_starts,
     })
-}
-
-fn escalation_reasons(
-    conflicts: &[Vec<Constraint>],
-    relaxations: &[Relaxation],
-) -> Vec<EscalationReason> {
-    let mut reasons = Vec::new();
-    for conflict in conflicts {
-        let has = |f: fn(&Constraint) -> bool| conflict.iter().any(f);
-        let before = reasons.len();
-        if has(|c| matches!(c, Constraint::Deadline | Constraint::NotBefore)) {
-            reasons.push(EscalationReason::DeadlineTooEarly);
-        }
-        if has(|c| matches!(c, Constraint::Freeze(_))) {
-            reasons.push(EscalationReason::FreezeWindow);
-        }
-        if has(|c| matches!(c, Constraint::Capacity)) {
-            reasons.push(EscalationReason::ReviewCapacityFull);
-        }
-        if has(|c| matches!(c, Constraint::Busy(_))) {
-            reasons.push(EscalationReason::RolePoolUnavailable);
-        }
-        if has(|c| matches!(c, Constraint::OnePersonOneRole)) {
-            reasons.push(EscalationReason::RolesNeedSamePerson);
-        }
-        let hours = conflict
-            .iter()
-            .filter(|c| matches!(c, Constraint::WorkingHours(_)))
-            .count();
-        if hours >= 2 || (hours == 1 && reasons.len() == before) {
-            reasons.push(EscalationReason::NoCommonWorkingHours);
-        }
-    }
-    if relaxations
-        .iter()
-        .any(|r| matches!(r.kind, RelaxationKind::AfterHours { .. }))
-    {
-        reasons.push(EscalationReason::AfterHoursOnly);
-    }
-    reasons.sort_unstable();
-    reasons.dedup();
-    reasons
 }
