@@ -62,7 +62,8 @@ pub fn search_to_response(
         conflicts: conflicts.into_iter().map(conflict).collect(),
         more_conflicts_may_exist,
         relaxations: relaxations.into_iter().map(relaxation).collect(),
-        rejected_starts: rejected_starts.into_iter().map(rejected).collect(),
+        rejected_starts: (!rejected_starts.is_empty() || rejected_starts.run_cap_reached)
+            .then(|| rejected(rejected_starts)),
     }
 }
 
@@ -174,16 +175,36 @@ fn relaxation(r: Relaxation) -> pb::Relaxation {
 
 fn rejected(r: RejectedStarts) -> pb::RejectedStarts {
     let RejectedStarts {
-        first_start,
-        last_start,
-        reasons,
-        explanation,
+        constraints,
+        pools,
+        groups,
+        run_cap_reached,
     } = r;
     pb::RejectedStarts {
-        first_start: Some(to_timestamp(first_start)),
-        last_start: Some(to_timestamp(last_start)),
-        reasons: reasons.into_iter().map(constraint).collect(),
-        explanation,
+        constraints: constraints.into_iter().map(constraint).collect(),
+        pools: pools
+            .into_iter()
+            .map(|p| pb::PoolBlame {
+                role: p.role,
+                members: p.members,
+            })
+            .collect(),
+        groups: groups
+            .into_iter()
+            .map(|g| pb::RejectionGroup {
+                reasons: g.reasons,
+                pools: g.pools,
+                runs: g
+                    .runs
+                    .into_iter()
+                    .map(|run| pb::StartRun {
+                        first_start: Some(to_timestamp(run.first_start)),
+                        last_start: Some(to_timestamp(run.last_start)),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        run_cap_reached,
     }
 }
 

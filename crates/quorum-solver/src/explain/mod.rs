@@ -10,7 +10,8 @@ mod report;
 mod rules;
 
 use crate::{SolverError, StopSignal, presolve::Presolve, ranking::Costs};
-use quorum_domain::{Conflict, Explanation, Outcome};
+use quorum_domain::{Conflict, Explanation, Outcome, RejectedStarts};
+pub use rejections::RejectionLimits;
 use rules::Rules;
 
 /// The explanation for a search that returned `starts` (grid indices, best first).
@@ -18,7 +19,7 @@ pub fn explain(
     presolve: &Presolve<'_>,
     costs: &Costs,
     starts: &[usize],
-    max_bytes: usize,
+    limits: rejections::RejectionLimits,
     stop: &dyn StopSignal,
 ) -> Result<Explanation, SolverError> {
     let rules = Rules::new(presolve);
@@ -27,9 +28,9 @@ pub fn explain(
             .iter()
             .max()
             .map_or(presolve.grid.starts, |last| *last);
-        rejections::rejected_runs(&rules, upto, max_bytes, stop)?
+        rejections::rejected_starts(&rules, upto, limits, stop)?
     } else {
-        Vec::new()
+        RejectedStarts::default()
     };
     if !starts.is_empty() {
         return Ok(Explanation {
@@ -53,6 +54,7 @@ pub fn explain(
         Outcome::NeedsException
     };
     let diagnosis = diagnosis::diagnose(&rules, &relaxations);
+    let mut hours = report::HoursCache::new();
     Ok(Explanation {
         outcome,
         primary_reason: Some(diagnosis.primary),
@@ -61,8 +63,10 @@ pub fn explain(
             .sets
             .iter()
             .map(|set| {
-                let constraints: Vec<_> =
-                    set.iter().map(|c| report::describe(presolve, *c)).collect();
+                let constraints: Vec<_> = set
+                    .iter()
+                    .map(|c| report::describe(presolve, &mut hours, *c))
+                    .collect();
                 Conflict {
                     explanation: report::conflict_sentence(presolve.problem, &constraints),
                     constraints,

@@ -465,3 +465,64 @@ pub fn all_week_hours() -> Vec<quorum_domain::WorkingHours> {
         })
         .collect()
 }
+
+/// The constraints that reject the meeting at `start`, named as explanations
+/// name them, or `None` when it admits a slot: the request-wide rules it
+/// breaks; for each role nobody can fill, the role and each candidate's
+/// working hours and busy time that keep them away; one-person-one-role when
+/// only that stands in the way. Sorted, for comparing as sets.
+pub fn reference_rejection_reasons(
+    problem: &SlotProblem,
+    start: DateTime<Utc>,
+) -> Option<Vec<(quorum_domain::ConstraintKind, String)>> {
+    use quorum_domain::ConstraintKind as K;
+    let meeting = TimeRange::new(start, start + problem.meeting_duration());
+    let mut found = Vec::new();
+    if problem.not_before.is_some_and(|nb| meeting.start < nb) {
+        found.push((K::NotBefore, String::new()));
+    }
+    if problem.evidence_deadline.is_some_and(|d| meeting.end > d) {
+        found.push((K::EvidenceDeadline, String::new()));
+    }
+    for f in problem
+        .freeze_windows
+        .iter()
+        .filter(|f| f.range.overlaps(&meeting))
+    {
+        found.push((K::FreezeWindow, f.id.clone()));
+    }
+    if !capacity_allows(problem, &meeting) {
+        found.push((K::ReviewCapacity, String::new()));
+    }
+    for role in &problem.roles {
+        if role
+            .candidates()
+            .any(|(p, _)| person_can_attend(problem, p, &meeting))
+        {
+            continue;
+        }
+        found.push((K::RoleRequirement, role.id.0.clone()));
+        for (id, _) in role.candidates() {
+            let Some(person) = problem.person(id) else {
+                continue;
+            };
+            if !covered_by_working_hours(problem, person.time_zone, &person.working_hours, &meeting)
+            {
+                found.push((K::WorkingHours, id.0.clone()));
+            }
+            if person
+                .busy
+                .iter()
+                .any(|b| b.blocks(problem.tentative_is_free) && b.range.overlaps(&meeting))
+            {
+                found.push((K::BusyTime, id.0.clone()));
+            }
+        }
+    }
+    if found.is_empty() && first_assignment(problem, &meeting).is_none() {
+        found.push((K::OnePersonOneRole, String::new()));
+    }
+    found.sort();
+    found.dedup();
+    (!found.is_empty()).then_some(found)
+}
