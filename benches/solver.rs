@@ -108,5 +108,64 @@ fn scaling(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sizes, scaling);
+/// Large (200 people, four weeks of 5-minute buckets) with one role's whole
+/// pool busy to the horizon's end, explained with `explain: true`: every one
+/// of the 8,064 starts is rejected and described.
+fn infeasible_large() -> ValidatedProblem {
+    let mut problem = quorum_testkit::bench_problem("large").expect("large");
+    let end = problem.horizon.end;
+    quorum_testkit::occupy_role_until(&mut problem, 2, end);
+    problem.explain = true;
+    validated(problem)
+}
+
+fn explanations(c: &mut Criterion) {
+    let mut group = c.benchmark_group("explain");
+    group.measurement_time(Duration::from_secs(5));
+    group.sample_size(20);
+    let large = infeasible_large();
+    group.bench_function(BenchmarkId::new("find_slots", "infeasible-large"), |b| {
+        b.iter(|| find_slots(black_box(&large), Engine::Enumerate, &NeverStop).expect("explains"))
+    });
+    // The same without `explain`: the difference is what the rejected runs cost.
+    let mut unexplained = (*large).clone();
+    unexplained.explain = false;
+    let unexplained = validated(unexplained);
+    group.bench_function(
+        BenchmarkId::new("find_slots", "infeasible-large-no-explain"),
+        |b| {
+            b.iter(|| {
+                find_slots(black_box(&unexplained), Engine::Enumerate, &NeverStop)
+                    .expect("explains")
+            })
+        },
+    );
+    let search = find_slots(&large, Engine::Enumerate, &NeverStop).expect("explains");
+    let response =
+        convert::search_to_response("CHG-BENCH-LARGE", search.clone(), Engine::Enumerate);
+    // The size is what this bench is about; criterion only times.
+    eprintln!(
+        "explain/infeasible-large: {} bytes encoded, {} runs in {} groups, {} constraints",
+        prost::Message::encoded_len(&response),
+        search.explanation.rejected_starts.run_count(),
+        search.explanation.rejected_starts.groups.len(),
+        search.explanation.rejected_starts.constraints.len()
+    );
+    group.bench_function(
+        BenchmarkId::new("encode_response", "infeasible-large"),
+        |b| {
+            b.iter(|| {
+                let response = convert::search_to_response(
+                    "CHG-BENCH-LARGE",
+                    black_box(search.clone()),
+                    Engine::Enumerate,
+                );
+                prost::Message::encoded_len(&response)
+            })
+        },
+    );
+    group.finish();
+}
+
+criterion_group!(benches, sizes, scaling, explanations);
 criterion_main!(benches);

@@ -96,6 +96,10 @@ struct ServeArgs {
     /// Largest explain: true answer, in bytes (estimated before it is built).
     #[arg(long, env = "QUORUM_MAX_EXPLANATION_BYTES", default_value_t = quorum_domain::ProblemLimits::default().max_explanation_bytes)]
     max_explanation_bytes: usize,
+    /// Most runs of rejected starts an explain: true answer lists (then it
+    /// says run_cap_reached).
+    #[arg(long, env = "QUORUM_MAX_REJECTED_RUNS", default_value_t = quorum_domain::ProblemLimits::default().max_rejected_runs)]
+    max_rejected_runs: usize,
     /// Close a connection with no call in flight for this many seconds.
     #[arg(long, env = "QUORUM_IDLE_TIMEOUT_SECS", default_value_t = ConnectionLimits::default().idle_timeout.as_secs())]
     idle_timeout_secs: u64,
@@ -151,6 +155,7 @@ impl ServeArgs {
         limits.max_busy_intervals = self.max_busy_intervals;
         limits.max_program_terms = self.max_program_terms;
         limits.max_explanation_bytes = self.max_explanation_bytes;
+        limits.max_rejected_runs = self.max_rejected_runs;
         let connections = ConnectionLimits {
             idle_timeout: Duration::from_secs(self.idle_timeout_secs),
             request_timeout: Duration::from_secs(self.request_timeout_secs),

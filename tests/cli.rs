@@ -104,7 +104,7 @@ fn standard_input_and_the_top_k_and_explain_flags() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["slots"].as_array().map(Vec::len), Some(1));
     assert!(
-        json["rejectedStarts"]
+        json["rejectedStarts"]["groups"]
             .as_array()
             .is_some_and(|r| !r.is_empty()),
         "{json}"

@@ -56,10 +56,20 @@ fn each_reason_code_has_an_infeasible_fixture_with_exact_text() {
             solve_request(request.clone(), &ProblemLimits::default(), &NeverStop).expect("solves");
         assert!(response.slots.is_empty(), "{name} has slots");
         assert_eq!(response.outcome, outcome as i32, "{name}");
-        assert!(
-            response.escalation_reasons.contains(&(reason as i32)),
-            "{name}: {:?}",
-            response.escalation_reasons
+        // Each stage's fixture fails at that stage; after-hours is a later fact.
+        if reason == pb::EscalationReason::AfterHoursOnly {
+            assert!(
+                response.secondary_reasons.contains(&(reason as i32)),
+                "{name}: {:?}",
+                response.secondary_reasons
+            );
+        } else {
+            assert_eq!(response.primary_reason, reason as i32, "{name}");
+        }
+        assert_eq!(
+            response.escalation_reasons.first(),
+            Some(&response.primary_reason),
+            "{name}"
         );
         assert!(
             response.relaxations.iter().all(|r| r.requires_approval),
@@ -72,6 +82,32 @@ fn each_reason_code_has_an_infeasible_fixture_with_exact_text() {
         } else {
             let expected = std::fs::read_to_string(&path).expect("expected text exists");
             assert!(text == expected, "{name} explanation changed:\n{text}");
+        }
+    }
+}
+
+/// `explain: true` in the reader's zone: each group of rejected runs under
+/// its reasons, a role pool's calendars with their role. Two zones, so a time
+/// written in UTC where the reader asked for Berlin shows.
+#[test]
+fn explain_true_fixture_has_exact_text_in_two_zones() {
+    let bless = std::env::var_os("QUORUM_BLESS").is_some();
+    let request = fixture("explain/explain-true.json");
+    let response =
+        solve_request(request.clone(), &ProblemLimits::default(), &NeverStop).expect("solves");
+    let rejected = response.rejected_starts.as_ref().expect("rejected starts");
+    assert!(!rejected.run_cap_reached);
+    for (zone, suffix) in [
+        (chrono_tz::UTC, "utc"),
+        (chrono_tz::Europe::Berlin, "berlin"),
+    ] {
+        let text = render_table(&request, &response, zone);
+        let path = fixture_path(&format!("explain/explain-true.{suffix}.expected.txt"));
+        if bless {
+            std::fs::write(&path, &text).expect("writable");
+        } else {
+            let expected = std::fs::read_to_string(&path).expect("expected text exists");
+            assert!(text == expected, "explain-true ({suffix}) changed:\n{text}");
         }
     }
 }
@@ -128,31 +164,34 @@ async fn explain_over_the_wire_lists_rejected_starts_as_ranges() {
         .expect("solves")
         .into_inner();
     assert_eq!(response.outcome, pb::Outcome::Feasible as i32);
-    assert!(!response.rejected_starts.is_empty());
+    let rejected = response.rejected_starts.expect("rejected starts");
+    assert!(!rejected.run_cap_reached);
+    let runs: Vec<&pb::StartRun> = rejected.groups.iter().flat_map(|g| &g.runs).collect();
     // Runs, not one line per bucket: far fewer runs than rejected starts.
+    assert!(runs.len() * 4 < response.grid.expect("grid").bucket_count as usize);
+    // Each constraint once, referred to by index.
     assert!(
-        response.rejected_starts.len() * 4 < response.grid.expect("grid").bucket_count as usize
-    );
-    let first = &response.rejected_starts[0];
-    assert!(
-        first
-            .reasons
+        rejected
+            .groups
             .iter()
-            .any(|r| r.kind == pb::ConstraintKind::NotBefore as i32)
+            .flat_map(|g| &g.reasons)
+            .all(|&i| (i as usize) < rejected.constraints.len())
     );
-    assert!(
-        first
-            .explanation
-            .starts_with("Starts Mon 2026-11-30 00:00 UTC to "),
-        "{}",
-        first.explanation
-    );
-    assert!(
-        first
-            .explanation
-            .contains("the not-before time Mon 2026-11-30 08:00 UTC"),
-        "{}",
-        first.explanation
-    );
+    let first = rejected
+        .groups
+        .iter()
+        .find(|g| {
+            g.runs
+                .iter()
+                .any(|r| r.first_start.as_ref().map(|t| t.seconds) == Some(1_795_996_800))
+        })
+        .expect("a run from the horizon start, Mon 2026-11-30 00:00 UTC");
+    let not_before = first
+        .reasons
+        .iter()
+        .map(|&i| &rejected.constraints[i as usize])
+        .find(|c| c.kind == pb::ConstraintKind::NotBefore as i32)
+        .expect("not-before blamed");
+    assert_eq!(not_before.label, "not-before time Mon 2026-11-30 08:00 UTC");
     server.stop().await;
 }

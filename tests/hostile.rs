@@ -155,7 +155,8 @@ fn integer_program_attack() -> pb::FindSlotsRequest {
 }
 
 /// 400 freeze windows and 20,000 busy intervals with `explain: true`: the
-/// rejected runs once repeated every range into a 289 MB answer.
+/// rejected runs once repeated every range into a 289 MB answer; now each
+/// constraint is sent once and runs refer to it, so it stays small.
 fn explanation_attack() -> pb::FindSlotsRequest {
     let start = chrono::DateTime::parse_from_rfc3339("2027-01-04T00:00:00Z").unwrap();
     let at = |minutes: i64| (start + chrono::Duration::minutes(minutes)).to_rfc3339();
@@ -232,12 +233,16 @@ async fn resource_attacks_are_refused_before_the_work_within_memory_bounds() {
     assert_eq!(violated_fields(&status), ["engine"]);
     assert!(status.message().contains("limit of 500000"), "{status:?}");
 
-    let status = refused(
-        client.find_slots(explanation_attack()).await,
-        "the explanation is too large",
+    let answer = client
+        .find_slots(explanation_attack())
+        .await
+        .expect("a compact explanation is answered")
+        .into_inner();
+    assert!(
+        prost::Message::encoded_len(&answer) < 2 * 1024 * 1024,
+        "{} bytes",
+        prost::Message::encoded_len(&answer)
     );
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    assert_eq!(violated_fields(&status), ["explain"]);
 
     let mut windows = common::fixture("back-to-back-busy.json");
     let one = windows.people[0].working_hours[0].clone();
@@ -402,6 +407,10 @@ fn fixtures() -> Vec<(String, Value)> {
     found
 }
 
+/// Mutation rounds, spread over every fixture: 800 since the explain fixtures
+/// grew (at 600 the share that reached the solver fell just below 50).
+const ROUNDS: usize = 800;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutated_fixtures_get_an_answer_or_named_fields_never_a_crash() {
     let mut server = Server::start();
@@ -409,7 +418,7 @@ async fn mutated_fixtures_get_an_answer_or_named_fields_never_a_crash() {
     let fixtures = fixtures();
     let mut mutator = Mutator(0x5eed_cafe_f00d_beef);
     let (mut answered, mut refused, mut undecodable) = (0, 0, 0);
-    for round in 0..600 {
+    for round in 0..ROUNDS {
         let (name, original) = &fixtures[round % fixtures.len()];
         let mut value = original.clone();
         for _ in 0..1 + mutator.below(3) {
@@ -432,6 +441,7 @@ async fn mutated_fixtures_get_an_answer_or_named_fields_never_a_crash() {
         }
     }
     server.assert_alive();
+    eprintln!("answered {answered}, refused {refused}, undecodable {undecodable}");
     // The mutations must reach both sides, or the test proves little.
     assert!(
         answered >= 50,
@@ -441,7 +451,10 @@ async fn mutated_fixtures_get_an_answer_or_named_fields_never_a_crash() {
         refused >= 50,
         "only {refused} mutated requests were refused"
     );
-    assert!(undecodable < 400, "{undecodable} mutations did not decode");
+    assert!(
+        undecodable * 10 < ROUNDS * 7,
+        "{undecodable} of {ROUNDS} mutations did not decode"
+    );
     let peak = server.peak_rss_kib();
     eprintln!("peak RSS of the server: {peak} KiB");
     assert!(

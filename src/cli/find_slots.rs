@@ -265,7 +265,7 @@ pub fn render_table(
             let _ = writeln!(out, "     optional: {}", slot.optional_attendees.join(", "));
         }
     }
-    render_explanation(response, &mut out);
+    render_explanation(response, zone, &mut out);
     out
 }
 
@@ -274,19 +274,26 @@ fn enum_name<E: TryFrom<i32> + std::fmt::Debug>(value: i32) -> String {
 }
 
 /// The outcome, conflicts, relaxations and rejections in plain language.
-fn render_explanation(response: &pb::FindSlotsResponse, out: &mut String) {
+fn render_explanation(response: &pb::FindSlotsResponse, zone: Tz, out: &mut String) {
     if response.slots.is_empty() {
         let _ = writeln!(
             out,
             "\nOutcome: {}. No slot satisfies every rule.",
             enum_name::<pb::Outcome>(response.outcome)
         );
-        let reasons: Vec<String> = response
-            .escalation_reasons
+        let secondary: Vec<String> = response
+            .secondary_reasons
             .iter()
             .map(|r| enum_name::<pb::EscalationReason>(*r))
             .collect();
-        let _ = writeln!(out, "Escalation reasons: {}", reasons.join(", "));
+        let _ = writeln!(
+            out,
+            "Primary reason: {}",
+            enum_name::<pb::EscalationReason>(response.primary_reason)
+        );
+        if !secondary.is_empty() {
+            let _ = writeln!(out, "Secondary reasons: {}", secondary.join(", "));
+        }
     }
     for (i, conflict) in response.conflicts.iter().enumerate() {
         let _ = writeln!(out, "\nConflict {}: {}", i + 1, conflict.explanation);
@@ -303,10 +310,58 @@ fn render_explanation(response: &pb::FindSlotsResponse, out: &mut String) {
             let _ = writeln!(out, "  {}. {}", i + 1, relaxation.description);
         }
     }
-    if !response.rejected_starts.is_empty() {
-        let _ = writeln!(out, "\nRejected starts:");
-        for run in &response.rejected_starts {
-            let _ = writeln!(out, "  {}", run.explanation);
+    if let Some(rejected) = &response.rejected_starts {
+        render_rejections(rejected, zone, out);
+    }
+}
+
+/// Each group of rejected runs under its reasons, times in the reader's zone.
+fn render_rejections(rejected: &pb::RejectedStarts, zone: Tz, out: &mut String) {
+    let when = |ts: Option<&prost_types::Timestamp>| {
+        instant(ts).map_or_else(String::new, |t| {
+            t.with_timezone(&zone)
+                .format("%a %Y-%m-%d %H:%M %Z")
+                .to_string()
+        })
+    };
+    let _ = writeln!(out, "\nRejected starts:");
+    let label = |i: &u32| {
+        rejected
+            .constraints
+            .get(*i as usize)
+            .map_or("?", |c| c.label.as_str())
+    };
+    for group in &rejected.groups {
+        let mut labels: Vec<String> = group.reasons.iter().map(|i| label(i).to_owned()).collect();
+        for pool in group
+            .pools
+            .iter()
+            .filter_map(|&p| rejected.pools.get(p as usize))
+        {
+            let members: Vec<&str> = pool.members.iter().map(label).collect();
+            labels.push(format!(
+                "{} (because of the {})",
+                label(&pool.role),
+                members.join(", the ")
+            ));
         }
+        let _ = writeln!(out, "  rejected by the {}:", labels.join("; the "));
+        for run in &group.runs {
+            let (first, last) = (
+                when(run.first_start.as_ref()),
+                when(run.last_start.as_ref()),
+            );
+            if first == last {
+                let _ = writeln!(out, "    start {first}");
+            } else {
+                let _ = writeln!(out, "    starts {first} to {last}");
+            }
+        }
+    }
+    if rejected.run_cap_reached {
+        let _ = writeln!(
+            out,
+            "  (the server's cap on runs was reached; later starts are not described)"
+        );
     }
 }

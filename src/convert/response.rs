@@ -22,9 +22,11 @@ pub fn search_to_response(
         presolved_starts,
         explanation,
     } = search;
+    let escalation_reasons = explanation.escalation_reasons();
     let Explanation {
         outcome,
-        escalation_reasons,
+        primary_reason,
+        secondary_reasons,
         conflicts,
         more_conflicts_may_exist,
         relaxations,
@@ -50,10 +52,18 @@ pub fn search_to_response(
             .into_iter()
             .map(|r| reason_to_proto(r).into())
             .collect(),
+        primary_reason: primary_reason
+            .map_or(pb::EscalationReason::Unspecified, reason_to_proto)
+            .into(),
+        secondary_reasons: secondary_reasons
+            .into_iter()
+            .map(|r| reason_to_proto(r).into())
+            .collect(),
         conflicts: conflicts.into_iter().map(conflict).collect(),
         more_conflicts_may_exist,
         relaxations: relaxations.into_iter().map(relaxation).collect(),
-        rejected_starts: rejected_starts.into_iter().map(rejected).collect(),
+        rejected_starts: (!rejected_starts.is_empty() || rejected_starts.run_cap_reached)
+            .then(|| rejected(rejected_starts)),
         // Filled in by the service when the request named calendars.
         calendar_provenance: Vec::new(),
         // Filled in by the service when it shares the hold broker's store.
@@ -169,16 +179,36 @@ fn relaxation(r: Relaxation) -> pb::Relaxation {
 
 fn rejected(r: RejectedStarts) -> pb::RejectedStarts {
     let RejectedStarts {
-        first_start,
-        last_start,
-        reasons,
-        explanation,
+        constraints,
+        pools,
+        groups,
+        run_cap_reached,
     } = r;
     pb::RejectedStarts {
-        first_start: Some(to_timestamp(first_start)),
-        last_start: Some(to_timestamp(last_start)),
-        reasons: reasons.into_iter().map(constraint).collect(),
-        explanation,
+        constraints: constraints.into_iter().map(constraint).collect(),
+        pools: pools
+            .into_iter()
+            .map(|p| pb::PoolBlame {
+                role: p.role,
+                members: p.members,
+            })
+            .collect(),
+        groups: groups
+            .into_iter()
+            .map(|g| pb::RejectionGroup {
+                reasons: g.reasons,
+                pools: g.pools,
+                runs: g
+                    .runs
+                    .into_iter()
+                    .map(|run| pb::StartRun {
+                        first_start: Some(to_timestamp(run.first_start)),
+                        last_start: Some(to_timestamp(run.last_start)),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        run_cap_reached,
     }
 }
 

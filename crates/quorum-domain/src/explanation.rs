@@ -17,6 +17,7 @@ pub enum Outcome {
     Infeasible,
 }
 
+/// Root-cause codes a pipeline can route on, in the order of the diagnosis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EscalationReason {
     RolePoolUnavailable,
@@ -80,21 +81,107 @@ pub struct Relaxation {
     pub description: String,
 }
 
-/// A run of consecutive grid starts rejected for the same reasons.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RejectedStarts {
+/// Consecutive grid starts, from `first_start` to `last_start` inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartRun {
     pub first_start: DateTime<Utc>,
     pub last_start: DateTime<Utc>,
-    pub reasons: Vec<ConstraintRef>,
-    pub explanation: String,
+}
+
+/// A role nobody could fill, with what kept each of its candidates away:
+/// `role` and `members` index [`RejectedStarts::constraints`]. The same pool
+/// failing the same way at many starts is listed once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PoolBlame {
+    pub role: u32,
+    pub members: Vec<u32>,
+}
+
+/// Every run of starts rejected for the same reasons, merged: `reasons` are
+/// request-wide rules (indices into [`RejectedStarts::constraints`]) and
+/// `pools` the roles nobody could fill (indices into [`RejectedStarts::pools`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectionGroup {
+    pub reasons: Vec<u32>,
+    pub pools: Vec<u32>,
+    pub runs: Vec<StartRun>,
+}
+
+/// Why grid starts were rejected (`explain: true`), compact: each constraint
+/// is described once in a table, each failing pool once, and groups of runs
+/// refer to both by index, so the size grows with runs plus constraints,
+/// never their product.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RejectedStarts {
+    pub constraints: Vec<ConstraintRef>,
+    pub pools: Vec<PoolBlame>,
+    pub groups: Vec<RejectionGroup>,
+    /// The server's cap on runs was reached: starts after the last listed run
+    /// were not described.
+    pub run_cap_reached: bool,
+}
+
+impl RejectedStarts {
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    pub fn run_count(&self) -> usize {
+        self.groups.iter().map(|g| g.runs.len()).sum()
+    }
+
+    /// Every constraint a group blames, its pools' roles and members
+    /// included, each once.
+    pub fn blamed(&self, group: &RejectionGroup) -> Vec<&ConstraintRef> {
+        let pooled = group
+            .pools
+            .iter()
+            .filter_map(|&p| self.pools.get(p as usize))
+            .flat_map(|p| std::iter::once(&p.role).chain(&p.members));
+        let mut indices: Vec<u32> = group.reasons.iter().chain(pooled).copied().collect();
+        indices.sort_unstable();
+        indices.dedup();
+        indices
+            .iter()
+            .filter_map(|&i| self.constraints.get(i as usize))
+            .collect()
+    }
+
+    /// The constraints rejecting the run that holds `start`, if one does.
+    pub fn reasons_at(&self, start: DateTime<Utc>) -> Option<Vec<&ConstraintRef>> {
+        self.groups
+            .iter()
+            .find(|g| {
+                g.runs
+                    .iter()
+                    .any(|r| r.first_start <= start && start <= r.last_start)
+            })
+            .map(|g| self.blamed(g))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Explanation {
     pub outcome: Outcome,
-    pub escalation_reasons: Vec<EscalationReason>,
+    /// The first stage of the diagnosis that fails; set whenever there is no
+    /// slot (see the solver's `diagnosis` for the stages).
+    pub primary_reason: Option<EscalationReason>,
+    /// Later facts: review capacity beside a freeze, a deadline that alone
+    /// stands in the way, a slot that only after-hours opens.
+    pub secondary_reasons: Vec<EscalationReason>,
     pub conflicts: Vec<Conflict>,
     pub more_conflicts_may_exist: bool,
     pub relaxations: Vec<Relaxation>,
-    pub rejected_starts: Vec<RejectedStarts>,
+    pub rejected_starts: RejectedStarts,
+}
+
+impl Explanation {
+    /// The primary reason followed by the secondary ones.
+    pub fn escalation_reasons(&self) -> Vec<EscalationReason> {
+        self.primary_reason
+            .iter()
+            .chain(&self.secondary_reasons)
+            .copied()
+            .collect()
+    }
 }

@@ -39,6 +39,9 @@ pub struct ProblemLimits {
     /// rejected runs are written out (each run repeats its reasons' ranges
     /// and labels, so the answer can grow far beyond the request).
     pub max_explanation_bytes: usize,
+    /// Most runs of rejected starts an `explain: true` answer lists; past it
+    /// the answer says `run_cap_reached` and stops describing later starts.
+    pub max_rejected_runs: usize,
 }
 
 impl Default for ProblemLimits {
@@ -59,6 +62,7 @@ impl Default for ProblemLimits {
             max_id_bytes: 256,
             max_program_terms: 500_000,
             max_explanation_bytes: 8 * 1024 * 1024,
+            max_rejected_runs: 10_000,
         }
     }
 }

@@ -109,7 +109,10 @@ pub fn find_slots(
         &presolve,
         &costs,
         &starts,
-        problem.limits().max_explanation_bytes,
+        explain::RejectionLimits {
+            max_bytes: problem.limits().max_explanation_bytes,
+            max_runs: problem.limits().max_rejected_runs,
+        },
         stop,
     )?;
     Ok(SlotSearch {

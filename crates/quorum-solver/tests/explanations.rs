@@ -12,7 +12,8 @@ use quorum_domain::{
 use quorum_solver::{Engine, NeverStop, find_slots};
 use support::random::random_problem;
 use support::reference::{
-    Enabled, admits_slot_with_only, all_constraints, minutes_outside_hours, reference_slots,
+    Enabled, admits_slot_with_only, all_constraints, minutes_outside_hours,
+    reference_rejection_reasons, reference_slots,
 };
 
 fn search(problem: &SlotProblem) -> SlotSearch {
@@ -155,31 +156,68 @@ fn all_week() -> Vec<quorum_domain::WorkingHours> {
         .collect()
 }
 
+/// Every start before the last returned slot lies in a run exactly when it
+/// is infeasible, and the run blames exactly the constraints the reference
+/// blames (so blaming not-before for the deadline, say, fails here).
 fn check_rejections(problem: &SlotProblem, found: &SlotSearch) -> Result<(), TestCaseError> {
+    let rejected = &found.explanation.rejected_starts;
     if !problem.explain {
-        prop_assert!(found.explanation.rejected_starts.is_empty());
+        prop_assert!(rejected.is_empty());
         return Ok(());
     }
-    let mut everything = problem.clone();
-    everything.top_k = usize::MAX;
-    let feasible: Vec<_> = reference_slots(&everything)
-        .into_iter()
-        .map(|s| s.range.start)
-        .collect();
+    prop_assert!(!rejected.run_cap_reached);
     let upto = found.slots.iter().map(|s| s.range.start).max();
     for start in support::reference::grid_starts(problem) {
         if upto.is_some_and(|last| start >= last) {
             break;
         }
-        let runs = found
-            .explanation
-            .rejected_starts
+        let runs = rejected
+            .groups
             .iter()
+            .flat_map(|g| &g.runs)
             .filter(|r| r.first_start <= start && start <= r.last_start)
             .count();
-        let expected = usize::from(!feasible.contains(&start));
-        prop_assert_eq!(runs, expected, "start {} is in {} runs", start, runs);
+        let expected = reference_rejection_reasons(problem, start);
+        prop_assert_eq!(
+            runs,
+            usize::from(expected.is_some()),
+            "start {} is in {} runs",
+            start,
+            runs
+        );
+        let blamed = rejected.reasons_at(start).map(|reasons| {
+            let mut named: Vec<_> = reasons.iter().map(|c| (c.kind, c.id.clone())).collect();
+            named.sort();
+            named
+        });
+        prop_assert_eq!(blamed, expected, "blamed for start {}", start);
     }
+    // Each constraint once in the table, and each set of reasons in one group.
+    let mut named: Vec<_> = rejected
+        .constraints
+        .iter()
+        .map(|c| (c.kind, c.id.clone()))
+        .collect();
+    let listed = named.len();
+    named.sort();
+    named.dedup();
+    prop_assert_eq!(named.len(), listed, "a constraint is described twice");
+    let mut pools = rejected.pools.clone();
+    pools.sort_by(|a, b| (a.role, &a.members).cmp(&(b.role, &b.members)));
+    pools.dedup();
+    prop_assert_eq!(pools.len(), rejected.pools.len(), "a pool is listed twice");
+    let mut sets: Vec<_> = rejected
+        .groups
+        .iter()
+        .map(|g| (g.reasons.clone(), g.pools.clone()))
+        .collect();
+    sets.sort();
+    sets.dedup();
+    prop_assert_eq!(
+        sets.len(),
+        rejected.groups.len(),
+        "two groups share their reasons"
+    );
     Ok(())
 }
 
@@ -199,10 +237,53 @@ proptest! {
         prop_assert_eq!(outcome == Outcome::NeedsException, !found.explanation.relaxations.is_empty());
         if found.slots.is_empty() {
             prop_assert!(!found.explanation.conflicts.is_empty());
-            prop_assert!(!found.explanation.escalation_reasons.is_empty());
+            prop_assert!(found.explanation.primary_reason.is_some());
         }
         check_conflicts(&problem, &found)?;
         check_relaxations(&problem, &found)?;
         check_rejections(&problem, &found)?;
     }
+}
+
+fn explained_medium(limits: &ProblemLimits) -> Result<SlotSearch, quorum_solver::SolverError> {
+    let mut problem = quorum_testkit::bench_problem("infeasible-medium").expect("bench problem");
+    problem.explain = true;
+    let valid = problem.validate(limits).expect("valid");
+    find_slots(&valid, Engine::Enumerate, &NeverStop)
+}
+
+#[test]
+fn the_cap_on_rejected_runs_keeps_the_earliest_runs_and_says_so() {
+    let whole = explained_medium(&ProblemLimits::default()).expect("solves");
+    let all = &whole.explanation.rejected_starts;
+    assert!(!all.run_cap_reached);
+    assert!(all.run_count() > 3, "{} runs", all.run_count());
+    let capped = explained_medium(&ProblemLimits {
+        max_rejected_runs: 3,
+        ..ProblemLimits::default()
+    })
+    .expect("solves");
+    let some = &capped.explanation.rejected_starts;
+    assert!(some.run_cap_reached);
+    assert_eq!(some.run_count(), 3);
+    let mut earliest: Vec<_> = all.groups.iter().flat_map(|g| g.runs.clone()).collect();
+    earliest.sort_by_key(|r| r.first_start);
+    let mut kept: Vec<_> = some.groups.iter().flat_map(|g| g.runs.clone()).collect();
+    kept.sort_by_key(|r| r.first_start);
+    assert_eq!(kept, earliest[..3]);
+}
+
+#[test]
+fn an_explanation_past_the_byte_limit_is_refused_not_truncated() {
+    let refused = explained_medium(&ProblemLimits {
+        max_explanation_bytes: 2_000,
+        ..ProblemLimits::default()
+    });
+    assert!(
+        matches!(
+            refused,
+            Err(quorum_solver::SolverError::ExplanationTooLarge { limit: 2_000, .. })
+        ),
+        "{refused:?}"
+    );
 }

@@ -3,21 +3,23 @@
 //! Decisions are made on constraint switches (`rules`); `report` words them.
 
 mod conflict;
+mod diagnosis;
 mod rejections;
 mod relax;
 mod report;
 mod rules;
 
 use crate::{SolverError, StopSignal, presolve::Presolve, ranking::Costs};
-use quorum_domain::{Conflict, EscalationReason, Explanation, Outcome, Relaxation, RelaxationKind};
-use rules::{Constraint, Rules};
+use quorum_domain::{Conflict, Explanation, Outcome, RejectedStarts};
+pub use rejections::RejectionLimits;
+use rules::Rules;
 
 /// The explanation for a search that returned `starts` (grid indices, best first).
 pub fn explain(
     presolve: &Presolve<'_>,
     costs: &Costs,
     starts: &[usize],
-    max_bytes: usize,
+    limits: rejections::RejectionLimits,
     stop: &dyn StopSignal,
 ) -> Result<Explanation, SolverError> {
     let rules = Rules::new(presolve);
@@ -26,9 +28,9 @@ pub fn explain(
             .iter()
             .max()
             .map_or(presolve.grid.starts, |last| *last);
-        rejections::rejected_runs(&rules, upto, max_bytes, stop)?
+        rejections::rejected_starts(&rules, upto, limits, stop)?
     } else {
-        Vec::new()
+        RejectedStarts::default()
     };
     if !starts.is_empty() {
         return Ok(Explanation {
@@ -51,15 +53,20 @@ pub fn explain(
     } else {
         Outcome::NeedsException
     };
+    let diagnosis = diagnosis::diagnose(&rules, &relaxations);
+    let mut hours = report::HoursCache::new();
     Ok(Explanation {
         outcome,
-        escalation_reasons: escalation_reasons(&conflicts.sets, &relaxations),
+        primary_reason: Some(diagnosis.primary),
+        secondary_reasons: diagnosis.secondary,
         conflicts: conflicts
             .sets
             .iter()
             .map(|set| {
-                let constraints: Vec<_> =
-                    set.iter().map(|c| report::describe(presolve, *c)).collect();
+                let constraints: Vec<_> = set
+                    .iter()
+                    .map(|c| report::describe(presolve, &mut hours, *c))
+                    .collect();
                 Conflict {
                     explanation: report::conflict_sentence(presolve.problem, &constraints),
                     constraints,
@@ -70,46 +77,4 @@ pub fn explain(
         relaxations,
         rejected_starts,
     })
-}
-
-fn escalation_reasons(
-    conflicts: &[Vec<Constraint>],
-    relaxations: &[Relaxation],
-) -> Vec<EscalationReason> {
-    let mut reasons = Vec::new();
-    for conflict in conflicts {
-        let has = |f: fn(&Constraint) -> bool| conflict.iter().any(f);
-        let before = reasons.len();
-        if has(|c| matches!(c, Constraint::Deadline | Constraint::NotBefore)) {
-            reasons.push(EscalationReason::DeadlineTooEarly);
-        }
-        if has(|c| matches!(c, Constraint::Freeze(_))) {
-            reasons.push(EscalationReason::FreezeWindow);
-        }
-        if has(|c| matches!(c, Constraint::Capacity)) {
-            reasons.push(EscalationReason::ReviewCapacityFull);
-        }
-        if has(|c| matches!(c, Constraint::Busy(_))) {
-            reasons.push(EscalationReason::RolePoolUnavailable);
-        }
-        if has(|c| matches!(c, Constraint::OnePersonOneRole)) {
-            reasons.push(EscalationReason::RolesNeedSamePerson);
-        }
-        let hours = conflict
-            .iter()
-            .filter(|c| matches!(c, Constraint::WorkingHours(_)))
-            .count();
-        if hours >= 2 || (hours == 1 && reasons.len() == before) {
-            reasons.push(EscalationReason::NoCommonWorkingHours);
-        }
-    }
-    if relaxations
-        .iter()
-        .any(|r| matches!(r.kind, RelaxationKind::AfterHours { .. }))
-    {
-        reasons.push(EscalationReason::AfterHoursOnly);
-    }
-    reasons.sort_unstable();
-    reasons.dedup();
-    reasons
 }

@@ -5,7 +5,11 @@
 use super::rules::Constraint;
 use crate::presolve::{Presolve, saturated_ranges};
 use chrono::{DateTime, Utc};
-use quorum_domain::{ConstraintKind, ConstraintRef, RelaxationKind, SlotProblem, TimeRange};
+use chrono_tz::Tz;
+use quorum_domain::{
+    ConstraintKind, ConstraintRef, RelaxationKind, SlotProblem, TimeRange, WorkingHours,
+};
+use std::collections::HashMap;
 
 pub fn when(t: DateTime<Utc>) -> String {
     t.format("%a %Y-%m-%d %H:%M UTC").to_string()
@@ -60,8 +64,17 @@ fn role_label(problem: &SlotProblem, r: usize) -> String {
     label
 }
 
+/// Working intervals by zone and weekly pattern: teams share both, and
+/// resolving windows through the zone's rules is the dear part of describing
+/// 200 people's hours (as in presolve).
+pub type HoursCache<'p> = HashMap<(Tz, &'p [WorkingHours]), Vec<TimeRange>>;
+
 /// A constraint as the user knows it, with the time ranges behind it.
-pub fn describe(presolve: &Presolve<'_>, constraint: Constraint) -> ConstraintRef {
+pub fn describe<'p>(
+    presolve: &Presolve<'p>,
+    hours: &mut HoursCache<'p>,
+    constraint: Constraint,
+) -> ConstraintRef {
     let problem = presolve.problem;
     let horizon = problem.horizon;
     let clip = |ranges: Vec<TimeRange>| -> Vec<TimeRange> {
@@ -84,7 +97,10 @@ pub fn describe(presolve: &Presolve<'_>, constraint: Constraint) -> ConstraintRe
                 ConstraintKind::WorkingHours,
                 who.id.0.clone(),
                 person_label("working hours", problem, p),
-                who.working_intervals(horizon),
+                hours
+                    .entry((who.time_zone, who.working_hours.as_slice()))
+                    .or_insert_with(|| who.working_intervals(horizon))
+                    .clone(),
             )
         }
         Constraint::Busy(p) => {
@@ -201,18 +217,4 @@ pub fn relaxation_sentence(
             format!("Override freeze window {id}: {opens}.")
         }
     }
-}
-
-pub fn rejection_sentence(
-    first: DateTime<Utc>,
-    last: DateTime<Utc>,
-    reasons: &[ConstraintRef],
-) -> String {
-    let labels: Vec<&str> = reasons.iter().map(|r| r.label.as_str()).collect();
-    let starts = if first == last {
-        format!("Start {}", when(first))
-    } else {
-        format!("Starts {} to {}", when(first), when(last))
-    };
-    format!("{starts} rejected by the {}.", labels.join("; the "))
 }

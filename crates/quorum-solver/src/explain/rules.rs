@@ -18,6 +18,29 @@ pub enum Constraint {
     Deadline,
 }
 
+impl Constraint {
+    /// A dense number per constraint of a problem with `roles`, `people` and
+    /// `freezes`, for tables indexed without hashing.
+    pub fn dense_index(self, roles: usize, people: usize, freezes: usize) -> usize {
+        let after_people = roles + 2 * people;
+        match self {
+            Constraint::Role(r) => r,
+            Constraint::WorkingHours(p) => roles + p,
+            Constraint::Busy(p) => roles + people + p,
+            Constraint::Freeze(f) => after_people + f,
+            Constraint::OnePersonOneRole => after_people + freezes,
+            Constraint::Capacity => after_people + freezes + 1,
+            Constraint::NotBefore => after_people + freezes + 2,
+            Constraint::Deadline => after_people + freezes + 3,
+        }
+    }
+
+    /// How many dense numbers a problem of that size uses.
+    pub fn dense_count(roles: usize, people: usize, freezes: usize) -> usize {
+        roles + 2 * people + freezes + 4
+    }
+}
+
 /// Which constraints are in force. Constraints the problem does not have
 /// (no deadline, no capacity) are switched on and cost nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]

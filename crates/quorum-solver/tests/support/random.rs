@@ -256,3 +256,47 @@ pub fn random_problem(seed: u64) -> SlotProblem {
         explain: rng.random_bool(0.5),
     }
 }
+
+/// A random problem tightened so that most have no slot, spread over the
+/// stages of the diagnosis: longer meetings, narrower windows, shared pools
+/// and wider freezes, each in some of the problems.
+pub fn infeasible_leaning_problem(seed: u64) -> SlotProblem {
+    let mut problem = random_problem(seed);
+    let mut rng = SmallRng::seed_from_u64(seed ^ 0x5eed_1dea);
+    let rng = &mut rng;
+    if rng.random_bool(0.5) {
+        problem.meeting_minutes = problem.meeting_minutes.saturating_mul(2).min(600);
+    }
+    let horizon = problem.horizon;
+    let stretch = |rng: &mut SmallRng| {
+        let span = horizon.duration().num_minutes();
+        let from = rng.random_range(0..span / 3);
+        let to = rng.random_range(span * 2 / 3..=span);
+        TimeRange::new(
+            horizon.start + Duration::minutes(from),
+            horizon.start + Duration::minutes(to),
+        )
+    };
+    // Booked reviews filling much of the horizon: stage 5 by capacity.
+    if rng.random_bool(0.3) {
+        let booked = (0..rng.random_range(1..=3))
+            .map(|i| BookedReview {
+                change_ticket: format!("CHG-FULL-{i}"),
+                range: stretch(rng),
+            })
+            .collect();
+        problem.review_capacity = Some(ReviewCapacity {
+            max_concurrent: 1,
+            booked,
+        });
+    }
+    if rng.random_bool(0.25) {
+        problem.freeze_windows.push(FreezeWindow {
+            id: "FW-WIDE".to_owned(),
+            range: stretch(rng),
+            kind: FreezeKind::ChangeFreeze,
+            reason: String::new(),
+        });
+    }
+    problem
+}

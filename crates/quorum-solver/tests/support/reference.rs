@@ -327,3 +327,162 @@ pub fn minutes_outside_hours(problem: &SlotProblem, id: &PersonId, meeting: &Tim
         .sum();
     (outside + 59) / 60
 }
+
+/// The root cause staged as the issue defines it, the slow way: every start of
+/// the window, every role's candidates on absolute instants, every assignment.
+pub fn reference_diagnosis(
+    problem: &SlotProblem,
+) -> (
+    quorum_domain::EscalationReason,
+    Vec<quorum_domain::EscalationReason>,
+) {
+    use quorum_domain::EscalationReason as R;
+    let (primary, mut secondary) = reference_stage(problem);
+    if primary != R::DeadlineTooEarly {
+        let mut unbounded = problem.clone();
+        unbounded.not_before = None;
+        unbounded.evidence_deadline = None;
+        if !reference_slots(&unbounded).is_empty() {
+            secondary.push(R::DeadlineTooEarly);
+        }
+    }
+    let opens_after_hours = problem.people.iter().any(|p| {
+        let mut waived = problem.clone();
+        let who = waived
+            .people
+            .iter_mut()
+            .find(|w| w.id == p.id)
+            .expect("person");
+        who.working_hours = all_week_hours();
+        !reference_slots(&waived).is_empty()
+    });
+    if opens_after_hours {
+        secondary.push(R::AfterHoursOnly);
+    }
+    (primary, secondary)
+}
+
+fn reference_stage(
+    problem: &SlotProblem,
+) -> (
+    quorum_domain::EscalationReason,
+    Vec<quorum_domain::EscalationReason>,
+) {
+    use quorum_domain::EscalationReason as R;
+    let meetings: Vec<TimeRange> = grid_starts(problem)
+        .into_iter()
+        .map(|s| TimeRange::new(s, s + problem.meeting_duration()))
+        .filter(|m| problem.not_before.is_none_or(|nb| m.start >= nb))
+        .filter(|m| problem.evidence_deadline.is_none_or(|d| m.end <= d))
+        .collect();
+    if meetings.is_empty() {
+        return (R::DeadlineTooEarly, Vec::new());
+    }
+    let someone = |role: &quorum_domain::RequiredRole, m: &TimeRange| {
+        role.candidates()
+            .any(|(p, _)| person_can_attend(problem, p, m))
+    };
+    if problem
+        .roles
+        .iter()
+        .any(|role| !meetings.iter().any(|m| someone(role, m)))
+    {
+        return (R::RolePoolUnavailable, Vec::new());
+    }
+    let covered: Vec<&TimeRange> = meetings
+        .iter()
+        .filter(|m| problem.roles.iter().all(|role| someone(role, m)))
+        .collect();
+    if covered.is_empty() {
+        return (R::NoCommonWorkingHours, Vec::new());
+    }
+    let staffable: Vec<&TimeRange> = covered
+        .into_iter()
+        .filter(|m| first_assignment(problem, m).is_some())
+        .collect();
+    if staffable.is_empty() {
+        return (R::RolesNeedSamePerson, Vec::new());
+    }
+    let frozen = |m: &TimeRange| problem.freeze_windows.iter().any(|f| f.range.overlaps(m));
+    let any_frozen = staffable.iter().any(|m| frozen(m));
+    let capacity_alone = staffable
+        .iter()
+        .any(|m| !frozen(m) && !capacity_allows(problem, m));
+    match (any_frozen, capacity_alone) {
+        (true, true) => (R::FreezeWindow, vec![R::ReviewCapacityFull]),
+        (true, false) => (R::FreezeWindow, Vec::new()),
+        (false, _) => (R::ReviewCapacityFull, Vec::new()),
+    }
+}
+
+pub fn all_week_hours() -> Vec<quorum_domain::WorkingHours> {
+    use chrono::Weekday::*;
+    [Mon, Tue, Wed, Thu, Fri, Sat, Sun]
+        .into_iter()
+        .map(|weekday| quorum_domain::WorkingHours {
+            weekday,
+            start: quorum_domain::LocalTime::MIDNIGHT,
+            end: quorum_domain::LocalTime::END_OF_DAY,
+        })
+        .collect()
+}
+
+/// The constraints that reject the meeting at `start`, named as explanations
+/// name them, or `None` when it admits a slot: the request-wide rules it
+/// breaks; for each role nobody can fill, the role and each candidate's
+/// working hours and busy time that keep them away; one-person-one-role when
+/// only that stands in the way. Sorted, for comparing as sets.
+pub fn reference_rejection_reasons(
+    problem: &SlotProblem,
+    start: DateTime<Utc>,
+) -> Option<Vec<(quorum_domain::ConstraintKind, String)>> {
+    use quorum_domain::ConstraintKind as K;
+    let meeting = TimeRange::new(start, start + problem.meeting_duration());
+    let mut found = Vec::new();
+    if problem.not_before.is_some_and(|nb| meeting.start < nb) {
+        found.push((K::NotBefore, String::new()));
+    }
+    if problem.evidence_deadline.is_some_and(|d| meeting.end > d) {
+        found.push((K::EvidenceDeadline, String::new()));
+    }
+    for f in problem
+        .freeze_windows
+        .iter()
+        .filter(|f| f.range.overlaps(&meeting))
+    {
+        found.push((K::FreezeWindow, f.id.clone()));
+    }
+    if !capacity_allows(problem, &meeting) {
+        found.push((K::ReviewCapacity, String::new()));
+    }
+    for role in &problem.roles {
+        if role
+            .candidates()
+            .any(|(p, _)| person_can_attend(problem, p, &meeting))
+        {
+            continue;
+        }
+        found.push((K::RoleRequirement, role.id.0.clone()));
+        for (id, _) in role.candidates() {
+            let Some(person) = problem.person(id) else {
+                continue;
+            };
+            if !covered_by_working_hours(person.time_zone, &person.working_hours, &meeting) {
+                found.push((K::WorkingHours, id.0.clone()));
+            }
+            if person
+                .busy
+                .iter()
+                .any(|b| b.blocks(problem.tentative_is_free) && b.range.overlaps(&meeting))
+            {
+                found.push((K::BusyTime, id.0.clone()));
+            }
+        }
+    }
+    if found.is_empty() && first_assignment(problem, &meeting).is_none() {
+        found.push((K::OnePersonOneRole, String::new()));
+    }
+    found.sort();
+    found.dedup();
+    (!found.is_empty()).then_some(found)
+}
