@@ -269,8 +269,10 @@ pub fn render_table(
     out
 }
 
+/// An enum value spelled as in the proto and its JSON (`NEEDS_EXCEPTION`),
+/// so the table, the JSON and the README use one spelling.
 fn enum_name<E: TryFrom<i32> + std::fmt::Debug>(value: i32) -> String {
-    E::try_from(value).map_or_else(|_| value.to_string(), |e| format!("{e:?}"))
+    E::try_from(value).map_or_else(|_| value.to_string(), |e| screaming(&format!("{e:?}")))
 }
 
 /// The outcome, conflicts, relaxations and rejections in plain language.
