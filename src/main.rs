@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use quorum::cli::find_slots::{self, FindSlotsArgs};
 use quorum::cli::holds::{self, HoldsArgs};
 use quorum::cli::load::{self, LoadArgs};
+use quorum::cli::plan::{self, PlanArgs};
 use quorum::server::{ConnectionLimits, HoldBrokerConfig, ServerConfig, serve};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ enum Command {
     Serve(ServeArgs),
     /// Solve a FindSlotsRequest JSON file and print the ranked slots.
     FindSlots(FindSlotsArgs),
+    /// Plan a release programme (PlanReleaseRequest JSON) and print each plan as a timeline.
+    Plan(PlanArgs),
     /// Place, list, extend, release, approve and confirm holds on a running server.
     Holds(HoldsArgs),
     /// Load a running server with one request file and report throughput and latency.
@@ -248,5 +251,6 @@ async fn main() -> ExitCode {
                 .map(|report| report.render()),
         ),
         Command::FindSlots(args) => print_outcome(find_slots::run(&args).await),
+        Command::Plan(args) => print_outcome(plan::run(&args).await),
     }
 }

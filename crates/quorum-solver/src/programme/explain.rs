@@ -75,13 +75,15 @@ fn milestone_impossible(
             .zip(&space.roles)
             .find(|(_, (basis, candidates))| {
                 *basis == RoleBasis::OnCall
-                    && candidates
-                        .iter()
-                        .all(|c| space.cover[c.person].as_ref().is_none_or(|c| c.is_clear()))
+                    && candidates.iter().all(|c| {
+                        space.cover[c.person]
+                            .as_ref()
+                            .is_none_or(|cover| cover.intersection_count(&alone.candidates) == 0)
+                    })
             })
     {
         format!(
-            "no one who may fill {} is on call for the whole window plus its {}-minute soak",
+            "no one who may fill {} is on call for the whole window plus its {}-minute soak at any start its other rules allow",
             role.role.label(),
             milestone.soak_minutes
         )
