@@ -7,6 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
         "proto/quorum/v1/slot_finder.proto",
         "proto/quorum/v1/hold_broker.proto",
+        "proto/quorum/v1/release_planner.proto",
     ];
     println!("cargo:rerun-if-changed=proto");
     let descriptors = protox::compile(protos, ["proto"])?;

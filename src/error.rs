@@ -80,6 +80,10 @@ impl From<ServiceError> for Status {
                 let field = FieldViolation::new("explain", message.clone());
                 bad_request(message, vec![field])
             }
+            ServiceError::Solver(SolverError::SearchTooLarge { .. }) => {
+                let field = FieldViolation::new("top_k", message.clone());
+                bad_request(message, vec![field])
+            }
             ServiceError::Solver(SolverError::Stopped) => Status::deadline_exceeded(message),
             ServiceError::Solver(
                 SolverError::Program { .. } | SolverError::Inconsistent { .. },

@@ -9,6 +9,7 @@ use quorum::cli::find_slots::{self, FindSlotsArgs};
 use quorum::cli::health::{self, HealthArgs};
 use quorum::cli::holds::{self, HoldsArgs};
 use quorum::cli::load::{self, LoadArgs};
+use quorum::cli::plan::{self, PlanArgs};
 use quorum::server::{ConnectionLimits, HoldBrokerConfig, ServerConfig, TlsFiles, serve};
 use quorum_calendars::Sources;
 use quorum_domain::SystemClock;
@@ -35,6 +36,8 @@ enum Command {
     Serve(ServeArgs),
     /// Solve a FindSlotsRequest JSON file and print the ranked slots.
     FindSlots(FindSlotsArgs),
+    /// Plan a release programme (PlanReleaseRequest JSON) and print each plan as a timeline.
+    Plan(PlanArgs),
     /// Place, list, extend, release, approve and confirm holds on a running server.
     Holds(HoldsArgs),
     /// Load a running server with one request file and report throughput and latency.
@@ -315,5 +318,6 @@ async fn main() -> ExitCode {
         Command::Calendars(args) => {
             print_outcome(tokio::task::block_in_place(|| calendars::run(&args)))
         }
+        Command::Plan(args) => print_outcome(plan::run(&args).await),
     }
 }

@@ -5,7 +5,8 @@
 
 use crate::connection::{IdleClosing, TrackCalls};
 use crate::{
-    auth::Authenticator, hold_broker::HoldBrokerService, pb, slot_finder::SlotFinderService,
+    auth::Authenticator, hold_broker::HoldBrokerService, pb,
+    release_planner::ReleasePlannerService, slot_finder::SlotFinderService,
 };
 use quorum_domain::{Clock, ProblemLimits, SystemClock};
 use quorum_holds::{HoldError, HoldPolicy, HoldStore, SqliteHoldStore, TokenSigner};
@@ -28,7 +29,7 @@ pub struct ServerConfig {
     pub max_solve_time: Duration,
     /// Solves running at once; more queue. Defaults to the number of cores.
     pub concurrent_solves: usize,
-    /// Serve SlotFinder.
+    /// Serve SlotFinder, and ReleasePlanner (the same solver on programmes).
     pub slot_finder: bool,
     /// Serve HoldBroker on this store; `None` runs the slot finder alone.
     pub hold_broker: Option<HoldBrokerConfig>,
@@ -276,6 +277,10 @@ async fn drain_after(
         .set_not_serving::<pb::slot_finder_server::SlotFinderServer<SlotFinderService>>()
         .await;
     health
+        .set_not_serving::<pb::release_planner_server::ReleasePlannerServer<ReleasePlannerService>>(
+        )
+        .await;
+    health
         .set_service_status(
             "quorum.v1.HoldBroker",
             tonic_health::ServingStatus::NotServing,
@@ -327,9 +332,26 @@ pub async fn serve(
         .max_decoding_message_size(config.max_message_bytes)
         .max_encoding_message_size(config.max_message_bytes)
     });
+    let release_planner = config.slot_finder.then(|| {
+        let limits = quorum_domain::ProgrammeLimits {
+            problem: config.limits.clone(),
+            ..Default::default()
+        };
+        pb::release_planner_server::ReleasePlannerServer::new(ReleasePlannerService::new(
+            limits,
+            config.max_solve_time,
+            config.concurrent_solves,
+        ))
+        .max_decoding_message_size(config.max_message_bytes)
+        .max_encoding_message_size(config.max_message_bytes)
+    });
     if slot_finder.is_some() {
         health
             .set_serving::<pb::slot_finder_server::SlotFinderServer<SlotFinderService>>()
+            .await;
+        health
+            .set_serving::<pb::release_planner_server::ReleasePlannerServer<ReleasePlannerService>>(
+            )
             .await;
     }
     let mut sweeper = None;
@@ -382,6 +404,7 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_optional_service(slot_finder)
+        .add_optional_service(release_planner)
         .add_optional_service(hold_broker)
         .serve_with_incoming_shutdown(idle_closing(listener, limits.idle_timeout), shutdown)
         .await?;

@@ -86,7 +86,7 @@ impl SolveBudget {
     }
 
     /// Sets the flag the solver watches when the returned guard is dropped.
-    fn abandon_on_drop(&self) -> AbandonGuard {
+    pub(crate) fn abandon_on_drop(&self) -> AbandonGuard {
         AbandonGuard(self.abandoned.clone())
     }
 }
@@ -102,7 +102,7 @@ impl StopSignal for SolveBudget {
     }
 }
 
-struct AbandonGuard(Arc<AtomicBool>);
+pub(crate) struct AbandonGuard(Arc<AtomicBool>);
 
 impl Drop for AbandonGuard {
     fn drop(&mut self) {
@@ -111,7 +111,7 @@ impl Drop for AbandonGuard {
 }
 
 /// Parses a `grpc-timeout` header value ("250m", "5S", "1H").
-fn grpc_timeout(value: &str) -> Option<Duration> {
+pub(crate) fn grpc_timeout(value: &str) -> Option<Duration> {
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
     let amount: u64 = digits.parse().ok().filter(|_| digits.len() <= 8)?;
     Some(match unit {

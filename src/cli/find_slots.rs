@@ -138,7 +138,7 @@ pub fn screaming(camel: &str) -> String {
 }
 
 /// The request file's text; `-` is standard input.
-fn read_request(path: &std::path::Path) -> Result<String, CliError> {
+pub(crate) fn read_request(path: &std::path::Path) -> Result<String, CliError> {
     let read = if path.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())
     } else {

@@ -1,6 +1,7 @@
 //! Command-line tools: solve a request file locally or against a server and
-//! print the slots for a person to read, generate load against a server, and
-//! turn calendars into the request's `people` entries.
+//! print the slots (or a release programme's plans) for a person to read,
+//! generate load against a server, and turn calendars into the request's
+//! `people` entries.
 
 pub mod calendars;
 pub mod connect;
@@ -9,3 +10,4 @@ pub mod health;
 pub mod hold_slot;
 pub mod holds;
 pub mod load;
+pub mod plan;

@@ -19,7 +19,7 @@ use quorum_solver::Engine;
 /// A field's path in the request, formatted only when a violation names it:
 /// most fields are fine, and formatting every path cost more than the solve.
 #[derive(Clone, Copy)]
-enum FieldPath<'a> {
+pub(super) enum FieldPath<'a> {
     Root(&'static str),
     Item(&'static str, usize),
     Field(&'a FieldPath<'a>, &'static str),
@@ -27,11 +27,11 @@ enum FieldPath<'a> {
 }
 
 impl<'a> FieldPath<'a> {
-    fn field(&'a self, name: &'static str) -> FieldPath<'a> {
+    pub(super) fn field(&'a self, name: &'static str) -> FieldPath<'a> {
         FieldPath::Field(self, name)
     }
 
-    fn item(&'a self, name: &'static str, index: usize) -> FieldPath<'a> {
+    pub(super) fn item(&'a self, name: &'static str, index: usize) -> FieldPath<'a> {
         FieldPath::FieldItem(self, name, index)
     }
 }
@@ -50,12 +50,12 @@ impl std::fmt::Display for FieldPath<'_> {
 /// Collects parse problems; placeholders stand in for the bad values so the
 /// rest of the request can still be read and every problem reported at once.
 #[derive(Default)]
-struct Parser {
-    violations: Vec<FieldViolation>,
+pub(super) struct Parser {
+    pub(super) violations: Vec<FieldViolation>,
 }
 
 impl Parser {
-    fn violation(&mut self, field: &FieldPath<'_>, description: impl Into<String>) {
+    pub(super) fn violation(&mut self, field: &FieldPath<'_>, description: impl Into<String>) {
         // A request of nothing but bad fields must not turn into a larger
         // list of sentences: past the cap the rest are only counted as "more".
         if self.violations.len() < quorum_domain::MAX_COLLECTED_VIOLATIONS {
@@ -64,7 +64,11 @@ impl Parser {
         }
     }
 
-    fn instant(&mut self, ts: Option<&Timestamp>, path: &FieldPath<'_>) -> DateTime<Utc> {
+    pub(super) fn instant(
+        &mut self,
+        ts: Option<&Timestamp>,
+        path: &FieldPath<'_>,
+    ) -> DateTime<Utc> {
         match ts.map(|t| (t, from_timestamp(t))) {
             Some((_, Some(t))) => t,
             Some((raw, None)) => {
@@ -81,7 +85,7 @@ impl Parser {
         }
     }
 
-    fn optional_instant(
+    pub(super) fn optional_instant(
         &mut self,
         ts: Option<&Timestamp>,
         path: &FieldPath<'_>,
@@ -89,7 +93,7 @@ impl Parser {
         ts.map(|t| self.instant(Some(t), path))
     }
 
-    fn range(
+    pub(super) fn range(
         &mut self,
         start: Option<&Timestamp>,
         end: Option<&Timestamp>,
@@ -114,7 +118,7 @@ impl Parser {
         })
     }
 
-    fn person(&mut self, person: pb::Person, path: &FieldPath<'_>) -> Person {
+    pub(super) fn person(&mut self, person: pb::Person, path: &FieldPath<'_>) -> Person {
         let pb::Person {
             id,
             display_name,
@@ -210,7 +214,7 @@ impl Parser {
     }
 }
 
-fn role(role: pb::RequiredRole) -> RequiredRole {
+pub(super) fn role(role: pb::RequiredRole) -> RequiredRole {
     let pb::RequiredRole {
         id,
         name,
@@ -413,7 +417,7 @@ fn busy_status(status: i32) -> BusyStatus {
     }
 }
 
-fn freeze_kind(kind: i32) -> FreezeKind {
+pub(super) fn freeze_kind(kind: i32) -> FreezeKind {
     match pb::FreezeKind::try_from(kind) {
         Ok(pb::FreezeKind::LaunchBlackout) => FreezeKind::LaunchBlackout,
         Ok(pb::FreezeKind::EvidenceFreeze) => FreezeKind::EvidenceFreeze,

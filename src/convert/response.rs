@@ -71,7 +71,7 @@ pub fn search_to_response(
     }
 }
 
-fn outcome_to_proto(outcome: Outcome) -> pb::Outcome {
+pub(super) fn outcome_to_proto(outcome: Outcome) -> pb::Outcome {
     match outcome {
         Outcome::Feasible => pb::Outcome::Feasible,
         Outcome::NeedsException => pb::Outcome::NeedsException,
@@ -79,7 +79,7 @@ fn outcome_to_proto(outcome: Outcome) -> pb::Outcome {
     }
 }
 
-fn reason_to_proto(reason: EscalationReason) -> pb::EscalationReason {
+pub(super) fn reason_to_proto(reason: EscalationReason) -> pb::EscalationReason {
     match reason {
         EscalationReason::RolePoolUnavailable => pb::EscalationReason::RolePoolUnavailable,
         EscalationReason::NoCommonWorkingHours => pb::EscalationReason::NoCommonWorkingHours,
@@ -126,7 +126,7 @@ fn constraint(c: ConstraintRef) -> pb::ConstraintRef {
     }
 }
 
-fn conflict(c: Conflict) -> pb::Conflict {
+pub(super) fn conflict(c: Conflict) -> pb::Conflict {
     let Conflict {
         constraints,
         explanation,
@@ -212,7 +212,7 @@ fn rejected(r: RejectedStarts) -> pb::RejectedStarts {
     }
 }
 
-fn slot(slot: Slot, rank: u32) -> pb::Slot {
+pub(super) fn slot(slot: Slot, rank: u32) -> pb::Slot {
     let Slot {
         range,
         assignments,

@@ -1,6 +1,7 @@
 //! The vocabulary of Quorum: absolute time ranges, people with working hours in
 //! their own zones, roles and their pools, freeze windows, review capacity, and
-//! the slot problem that ties them together, the validated form the solver
+//! the slot problem that ties them together, release programmes of dependent
+//! milestones, the validated form the solver
 //! accepts, and the life of a tentative hold (explanations too). Nothing here knows about gRPC, async runtimes or storage, so the
 //! solver and the stores can depend on it without dragging those in.
 
@@ -9,6 +10,8 @@ mod explanation;
 mod holds;
 mod people;
 mod problem;
+mod programme;
+mod programme_validate;
 mod roles;
 mod rules;
 mod solution;
@@ -27,6 +30,12 @@ pub use holds::{
 };
 pub use people::{BusyInterval, BusyStatus, Person, PersonId};
 pub use problem::{ProblemLimits, SlotProblem, ValidatedProblem};
+pub use programme::{
+    Dependency, FreezeScope, Milestone, MilestoneKind, MilestoneRole, NoPlanReason, OnCallShift,
+    Plan, PlannedMilestone, ProgrammeConstraint, ProgrammeExplanation, ProgrammeLimits,
+    ProgrammeRelaxation, ProgrammeRelaxationKind, ReleaseProgramme, Resource, RoleBasis,
+    ScopedFreeze, ValidatedProgramme,
+};
 pub use roles::{Delegate, RequiredRole, RoleId};
 pub use rules::{BookedReview, FreezeKind, FreezeWindow, PreferenceWindow, ReviewCapacity};
 pub use solution::{RoleAssignment, ScoreBreakdown, Slot, SlotSearch};

@@ -20,7 +20,7 @@ pub(crate) fn violations(problem: &SlotProblem, limits: &ProblemLimits) -> Vec<F
         return out;
     }
     check_id_lengths(problem, limits, &mut out);
-    let people = check_people(problem, &mut out);
+    let people = check_people(&problem.people, &mut out);
     check_roles(problem, limits, &people, &mut out);
     check_optional_attendees(problem, limits, &people, &mut out);
     check_rules(problem, limits, &mut out);
@@ -28,13 +28,17 @@ pub(crate) fn violations(problem: &SlotProblem, limits: &ProblemLimits) -> Vec<F
     out
 }
 
-fn push(out: &mut Vec<FieldViolation>, field: impl Into<String>, description: impl Into<String>) {
+pub(crate) fn push(
+    out: &mut Vec<FieldViolation>,
+    field: impl Into<String>,
+    description: impl Into<String>,
+) {
     if out.len() < MAX_COLLECTED_VIOLATIONS {
         out.push(FieldViolation::new(field, description));
     }
 }
 
-fn check_range(range: &TimeRange, path: &str, out: &mut Vec<FieldViolation>) {
+pub(crate) fn check_range(range: &TimeRange, path: &str, out: &mut Vec<FieldViolation>) {
     if range.is_empty() {
         push(
             out,
@@ -48,7 +52,12 @@ fn check_range(range: &TimeRange, path: &str, out: &mut Vec<FieldViolation>) {
     }
 }
 
-fn check_weight(weight: i64, path: String, limits: &ProblemLimits, out: &mut Vec<FieldViolation>) {
+pub(crate) fn check_weight(
+    weight: i64,
+    path: String,
+    limits: &ProblemLimits,
+    out: &mut Vec<FieldViolation>,
+) {
     if weight.unsigned_abs() > limits.max_weight_minutes.unsigned_abs() {
         push(
             out,
@@ -223,7 +232,7 @@ fn check_id_lengths(problem: &SlotProblem, limits: &ProblemLimits, out: &mut Vec
 
 /// An id as a message may quote it: long ones are cut, so a violation never
 /// echoes megabytes back to the caller.
-fn quoted(id: &str) -> String {
+pub(crate) fn quoted(id: &str) -> String {
     const SHOWN: usize = 64;
     if id.len() <= SHOWN {
         format!("{id:?}")
@@ -237,12 +246,12 @@ fn quoted(id: &str) -> String {
 }
 
 /// Checks people and returns the index of each defined id.
-fn check_people<'a>(
-    problem: &'a SlotProblem,
+pub(crate) fn check_people<'a>(
+    people: &'a [crate::Person],
     out: &mut Vec<FieldViolation>,
 ) -> HashMap<&'a str, usize> {
     let mut index = HashMap::new();
-    for (i, person) in problem.people.iter().enumerate() {
+    for (i, person) in people.iter().enumerate() {
         let path = format!("people[{i}]");
         if person.id.0.trim().is_empty() {
             push(out, format!("{path}.id"), "a person id is required");
@@ -280,7 +289,7 @@ fn check_people<'a>(
     index
 }
 
-fn check_reference(
+pub(crate) fn check_reference(
     id: &str,
     people: &HashMap<&str, usize>,
     path: String,

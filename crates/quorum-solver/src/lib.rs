@@ -12,11 +12,16 @@ mod grid;
 mod matching;
 mod presolve;
 mod program;
+mod programme;
 mod ranking;
 mod slot;
 
 pub use grid::Grid;
 pub use presolve::{PersonAvailability, Presolve, RoleCandidate};
+pub use programme::{
+    Gap, ProgrammeEngine, RankedPlan, ReleasePlans, gaps, joined_shifts, plan_release,
+    slot_problems,
+};
 
 use matching::StartRoles;
 use quorum_domain::{SlotSearch, ValidatedProblem};
@@ -47,6 +52,10 @@ pub enum SolverError {
         "the explanation of rejected starts would take about {bytes} bytes, more than this server's limit of {limit}; ask without explain, or for a shorter horizon"
     )]
     ExplanationTooLarge { bytes: usize, limit: usize },
+    #[error(
+        "the joint search would hold more than {limit} partial plans (reached {nodes}); ask for fewer plans, fewer milestones or larger buckets"
+    )]
+    SearchTooLarge { nodes: usize, limit: usize },
     #[error("the integer program could not be solved: {detail}")]
     Program { detail: String },
     #[error("internal inconsistency in the solver: {detail}; please report this request")]
