@@ -117,6 +117,11 @@ pub fn render_table(
         })
         .collect();
     let mut out = String::new();
+    if response.slots.is_empty()
+        && let Some(headline) = super::headline::headline(request, response, zone)
+    {
+        let _ = writeln!(out, "{headline}\n");
+    }
     let _ = writeln!(
         out,
         "{}: {} slot(s) of {} minutes; {} candidate starts, {} after presolve (times in {})",
@@ -197,7 +202,7 @@ fn render_explanation(response: &pb::FindSlotsResponse, zone: Tz, out: &mut Stri
         }
     }
     for (i, conflict) in response.conflicts.iter().enumerate() {
-        let _ = writeln!(out, "\nConflict {}: {}", i + 1, conflict.explanation);
+        let _ = writeln!(out, "\n  Conflict {}: {}", i + 1, conflict.explanation);
     }
     if response.more_conflicts_may_exist {
         let _ = writeln!(out, "More conflicts may exist beyond those listed.");
@@ -205,10 +210,10 @@ fn render_explanation(response: &pb::FindSlotsResponse, zone: Tz, out: &mut Stri
     if !response.relaxations.is_empty() {
         let _ = writeln!(
             out,
-            "\nRelaxations a human could approve (none is applied):"
+            "\n  Relaxations a human could approve (none is applied):"
         );
         for (i, relaxation) in response.relaxations.iter().enumerate() {
-            let _ = writeln!(out, "  {}. {}", i + 1, relaxation.description);
+            let _ = writeln!(out, "    {}. {}", i + 1, relaxation.description);
         }
     }
     if let Some(rejected) = &response.rejected_starts {

@@ -2,5 +2,6 @@
 //! print the slots for a person to read, and generate load against a server.
 
 pub mod find_slots;
+pub mod headline;
 pub mod holds;
 pub mod load;

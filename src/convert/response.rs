@@ -3,7 +3,7 @@
 use super::{problem::engine_to_proto, timestamp::to_timestamp};
 use crate::pb;
 use quorum_domain::{
-    Conflict, ConstraintKind, ConstraintRef, EscalationReason, Explanation, Outcome,
+    Conflict, ConstraintKind, ConstraintRef, DecisiveFact, EscalationReason, Explanation, Outcome,
     RejectedStarts, Relaxation, RelaxationKind, Slot, SlotSearch, TimeRange,
 };
 use quorum_solver::Engine;
@@ -27,6 +27,7 @@ pub fn search_to_response(
         outcome,
         primary_reason,
         secondary_reasons,
+        decisive_fact,
         conflicts,
         more_conflicts_may_exist,
         relaxations,
@@ -59,6 +60,7 @@ pub fn search_to_response(
             .into_iter()
             .map(|r| reason_to_proto(r).into())
             .collect(),
+        decisive_fact: decisive_fact.map(fact_to_proto),
         conflicts: conflicts.into_iter().map(conflict).collect(),
         more_conflicts_may_exist,
         relaxations: relaxations.into_iter().map(relaxation).collect(),
@@ -85,6 +87,45 @@ fn reason_to_proto(reason: EscalationReason) -> pb::EscalationReason {
         EscalationReason::AfterHoursOnly => pb::EscalationReason::AfterHoursOnly,
         EscalationReason::RolesNeedSamePerson => pb::EscalationReason::RolesNeedSamePerson,
     }
+}
+
+fn fact_to_proto(fact: DecisiveFact) -> pb::DecisiveFact {
+    use pb::decisive_fact as f;
+    let fact = match fact {
+        DecisiveFact::EmptyWindow {
+            not_before,
+            deadline,
+        } => f::Fact::EmptyWindow(f::EmptyWindow {
+            not_before: Some(to_timestamp(not_before)),
+            deadline: Some(to_timestamp(deadline)),
+        }),
+        DecisiveFact::RolesNeverStaffed { roles, window } => {
+            f::Fact::RolesNeverStaffed(f::RolesNeverStaffed {
+                role_ids: roles.into_iter().map(|r| r.0).collect(),
+                window: Some(range(window)),
+            })
+        }
+        DecisiveFact::RolesNeverTogether { window } => {
+            f::Fact::RolesNeverTogether(f::RolesNeverTogether {
+                window: Some(range(window)),
+            })
+        }
+        DecisiveFact::SamePersonNeeded { meetings } => {
+            f::Fact::SamePersonNeeded(f::SamePersonNeeded {
+                meetings: meetings.into_iter().map(range).collect(),
+            })
+        }
+        DecisiveFact::TeamMeetsOnlyIn {
+            meetings,
+            freezes,
+            capacity_full,
+        } => f::Fact::TeamMeetsOnlyIn(f::TeamMeetsOnlyIn {
+            meetings: meetings.into_iter().map(range).collect(),
+            freeze_window_ids: freezes,
+            capacity_full,
+        }),
+    };
+    pb::DecisiveFact { fact: Some(fact) }
 }
 
 fn kind_to_proto(kind: ConstraintKind) -> pb::ConstraintKind {

@@ -13,7 +13,7 @@ use quorum_solver::{Engine, NeverStop, find_slots};
 use support::random::random_problem;
 use support::reference::{
     Enabled, admits_slot_with_only, all_constraints, minutes_outside_hours,
-    reference_rejection_reasons, reference_slots,
+    reference_rejection_reasons, reference_slots, touches_working_window,
 };
 
 fn search(problem: &SlotProblem) -> SlotSearch {
@@ -129,8 +129,14 @@ fn check_relaxations(problem: &SlotProblem, found: &SlotSearch) -> Result<(), Te
                     minutes_outside_hours(problem, person, &promised.range),
                     *minutes
                 );
+                prop_assert!(
+                    touches_working_window(problem, person, &promised.range),
+                    "the slot does not extend {}'s day",
+                    person
+                );
                 let fewest = opened
                     .iter()
+                    .filter(|s| touches_working_window(problem, person, &s.range))
                     .map(|s| minutes_outside_hours(problem, person, &s.range))
                     .min();
                 prop_assert_eq!(

@@ -385,15 +385,19 @@ pub fn reference_diagnosis(
             secondary.push(R::DeadlineTooEarly);
         }
     }
+    // A slot that only after-hours opens, extending someone's day.
     let opens_after_hours = problem.people.iter().any(|p| {
         let mut waived = problem.clone();
+        waived.top_k = usize::MAX;
         let who = waived
             .people
             .iter_mut()
             .find(|w| w.id == p.id)
             .expect("person");
         who.working_hours = all_week_hours();
-        !reference_slots(&waived).is_empty()
+        reference_slots(&waived)
+            .iter()
+            .any(|s| touches_working_window(problem, &p.id, &s.range))
     });
     if opens_after_hours {
         secondary.push(R::AfterHoursOnly);
@@ -525,4 +529,13 @@ pub fn reference_rejection_reasons(
     found.sort();
     found.dedup();
     (!found.is_empty()).then_some(found)
+}
+
+/// Whether the meeting overlaps or touches one of `id`'s working windows (an
+/// after-hours meeting that extends their day rather than sits in their night).
+pub fn touches_working_window(problem: &SlotProblem, id: &PersonId, meeting: &TimeRange) -> bool {
+    let person = problem.person(id).expect("person");
+    windows(problem, person.time_zone, &person.working_hours)
+        .iter()
+        .any(|(s, e)| meeting.start <= *e && *s <= meeting.end)
 }
