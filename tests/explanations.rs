@@ -132,8 +132,15 @@ fn unconfirmed_delegate_is_suggested_but_never_used() {
     assert!(response.slots.is_empty());
     assert_eq!(response.outcome, pb::Outcome::NeedsException as i32);
     let delegate = &response.relaxations[0];
-    assert_eq!(delegate.kind, pb::RelaxationKind::ConfirmDelegate as i32);
-    assert_eq!(delegate.person_id, "dbm-hal");
+    let Some(pb::relaxation::Change::ConfirmDelegate(change)) = &delegate.change else {
+        panic!("not a delegate: {delegate:?}");
+    };
+    assert_eq!(change.person_id, "dbm-hal");
+    assert_eq!(delegate.approvers.len(), 1);
+    assert_eq!(
+        delegate.approvers[0].role,
+        pb::approver::Role::ReleaseOwner as i32
+    );
     let slot = delegate.best_slot.as_ref().expect("best slot");
     let filled = slot
         .assignments

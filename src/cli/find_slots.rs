@@ -214,11 +214,32 @@ fn render_explanation(response: &pb::FindSlotsResponse, zone: Tz, out: &mut Stri
         );
         for (i, relaxation) in response.relaxations.iter().enumerate() {
             let _ = writeln!(out, "    {}. {}", i + 1, relaxation.description);
+            let _ = writeln!(out, "       approved by {}", approvers(relaxation));
         }
     }
     if let Some(rejected) = &response.rejected_starts {
         render_rejections(rejected, zone, out);
     }
+}
+
+/// "sec-2 (the person)", "the release owner", "fw-owner (owner of freeze window)".
+fn approvers(relaxation: &pb::Relaxation) -> String {
+    use pb::approver::Role;
+    let named: Vec<String> = relaxation
+        .approvers
+        .iter()
+        .map(|a| match Role::try_from(a.role) {
+            Ok(Role::Person) => format!("{} (their own time)", a.id),
+            Ok(Role::ReleaseOwner) => "the release owner".to_owned(),
+            Ok(Role::FreezeWindowOwner) if a.id.is_empty() => {
+                "the freeze window's owner (none named)".to_owned()
+            }
+            Ok(Role::FreezeWindowOwner) => format!("{} (freeze window owner)", a.id),
+            Ok(Role::ReviewBoard) => "the review board".to_owned(),
+            Ok(Role::Unspecified) | Err(_) => "?".to_owned(),
+        })
+        .collect();
+    named.join(" and ")
 }
 
 /// Each group of rejected runs under its reasons, times in the reader's zone.

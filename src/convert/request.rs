@@ -300,6 +300,7 @@ pub fn slot_problem(
                 end,
                 kind,
                 reason,
+                owner,
             } = f;
             FreezeWindow {
                 id,
@@ -310,6 +311,7 @@ pub fn slot_problem(
                 ),
                 kind: freeze_kind(kind),
                 reason,
+                owner,
             }
         })
         .collect();

@@ -3,8 +3,8 @@
 use super::{problem::engine_to_proto, timestamp::to_timestamp};
 use crate::pb;
 use quorum_domain::{
-    Conflict, ConstraintKind, ConstraintRef, DecisiveFact, EscalationReason, Explanation, Outcome,
-    RejectedStarts, Relaxation, RelaxationKind, Slot, SlotSearch, TimeRange,
+    Approver, Conflict, ConstraintKind, ConstraintRef, DecisiveFact, EscalationReason, Explanation,
+    Outcome, RejectedStarts, Relaxation, RelaxationKind, Slot, SlotSearch, TimeRange,
 };
 use quorum_solver::Engine;
 
@@ -175,43 +175,57 @@ fn conflict(c: Conflict) -> pb::Conflict {
 }
 
 fn relaxation(r: Relaxation) -> pb::Relaxation {
+    use pb::relaxation as k;
     let Relaxation {
         kind,
         best_slot,
+        approvers,
         description,
     } = r;
-    let mut out = pb::Relaxation {
+    let change = match kind {
+        RelaxationKind::ConfirmDelegate { role, person } => {
+            k::Change::ConfirmDelegate(k::ConfirmDelegate {
+                role_id: role.0,
+                person_id: person.0,
+            })
+        }
+        RelaxationKind::AfterHours { person, minutes } => k::Change::AfterHours(k::AfterHours {
+            person_id: person.0,
+            minutes,
+        }),
+        RelaxationKind::MoveEvidenceDeadline { minutes } => {
+            k::Change::MoveEvidenceDeadline(k::MoveEvidenceDeadline { minutes })
+        }
+        RelaxationKind::ExceedReviewCapacity { extra_reviews } => {
+            k::Change::ExceedReviewCapacity(k::ExceedReviewCapacity { extra_reviews })
+        }
+        RelaxationKind::OverrideFreezeWindow { id } => {
+            k::Change::OverrideFreezeWindow(k::OverrideFreezeWindow {
+                freeze_window_id: id,
+            })
+        }
+    };
+    pb::Relaxation {
+        change: Some(change),
         best_slot: Some(slot(best_slot, 1)),
         requires_approval: true,
         description,
-        ..pb::Relaxation::default()
+        approvers: approvers.into_iter().map(approver).collect(),
+    }
+}
+
+fn approver(a: Approver) -> pb::Approver {
+    use pb::approver::Role;
+    let (role, id) = match a {
+        Approver::Person(person) => (Role::Person, person.0),
+        Approver::ReleaseOwner => (Role::ReleaseOwner, String::new()),
+        Approver::FreezeWindowOwner { owner, .. } => (Role::FreezeWindowOwner, owner),
+        Approver::ReviewBoard => (Role::ReviewBoard, String::new()),
     };
-    let proto_kind = match kind {
-        RelaxationKind::ConfirmDelegate { role, person } => {
-            out.role_id = role.0;
-            out.person_id = person.0;
-            pb::RelaxationKind::ConfirmDelegate
-        }
-        RelaxationKind::AfterHours { person, minutes } => {
-            out.person_id = person.0;
-            out.minutes = minutes;
-            pb::RelaxationKind::AfterHours
-        }
-        RelaxationKind::MoveEvidenceDeadline { minutes } => {
-            out.minutes = minutes;
-            pb::RelaxationKind::MoveEvidenceDeadline
-        }
-        RelaxationKind::ExceedReviewCapacity { extra_reviews } => {
-            out.extra_reviews = extra_reviews;
-            pb::RelaxationKind::ExceedReviewCapacity
-        }
-        RelaxationKind::OverrideFreezeWindow { id } => {
-            out.freeze_window_id = id;
-            pb::RelaxationKind::OverrideFreezeWindow
-        }
-    };
-    out.kind = proto_kind.into();
-    out
+    pb::Approver {
+        role: role.into(),
+        id,
+    }
 }
 
 fn rejected(r: RejectedStarts) -> pb::RejectedStarts {

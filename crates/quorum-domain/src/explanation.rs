@@ -72,12 +72,29 @@ pub enum RelaxationKind {
     OverrideFreezeWindow { id: String },
 }
 
+/// Who must approve a relaxation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Approver {
+    /// The person whose day or calendar moves.
+    Person(PersonId),
+    /// The change's release owner (delegated authority, the deadline).
+    ReleaseOwner,
+    /// The freeze window's owner (`owner` empty when the request named none).
+    FreezeWindowOwner {
+        freeze_window: String,
+        owner: String,
+    },
+    /// The board that sets production review capacity.
+    ReviewBoard,
+}
+
 /// A change a human could approve and the best slot it would open. It is only
 /// ever proposed: returned slots never rely on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Relaxation {
     pub kind: RelaxationKind,
     pub best_slot: Slot,
+    pub approvers: Vec<Approver>,
     pub description: String,
 }
 

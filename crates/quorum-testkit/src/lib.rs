@@ -161,6 +161,7 @@ pub fn generate(shape: &ProblemShape, seed: u64) -> SlotProblem {
             range: random_range(&mut rng, horizon, 60, 720, false),
             kind: FreezeKind::ChangeFreeze,
             reason: "generated freeze".into(),
+            owner: String::new(),
         })
         .collect();
     let booked = (0..shape.booked_reviews)

@@ -10,7 +10,7 @@ use super::{
 use crate::{
     SolverError, StopSignal, matching::StartRoles, presolve::RoleCandidate, ranking::Costs, slot,
 };
-use quorum_domain::{Relaxation, RelaxationKind, TimeRange};
+use quorum_domain::{Approver, Relaxation, RelaxationKind, TimeRange};
 
 pub fn relaxations(
     rules: &Rules<'_>,
@@ -73,6 +73,7 @@ pub fn relaxations(
             let description =
                 report::relaxation_sentence(&kind, rules.presolve.problem, &best_slot.range);
             found.push(Relaxation {
+                approvers: approvers(rules.presolve.problem, &kind),
                 kind,
                 best_slot,
                 description,
@@ -88,6 +89,26 @@ pub fn relaxations(
         )
     });
     Ok(found)
+}
+
+/// Who must approve `kind`: the person whose day moves, the release owner
+/// for authority and the deadline, the freeze window's owner, the review board.
+fn approvers(problem: &quorum_domain::SlotProblem, kind: &RelaxationKind) -> Vec<Approver> {
+    match kind {
+        RelaxationKind::AfterHours { person, .. } => vec![Approver::Person(person.clone())],
+        RelaxationKind::ConfirmDelegate { .. } | RelaxationKind::MoveEvidenceDeadline { .. } => {
+            vec![Approver::ReleaseOwner]
+        }
+        RelaxationKind::ExceedReviewCapacity { .. } => vec![Approver::ReviewBoard],
+        RelaxationKind::OverrideFreezeWindow { id } => vec![Approver::FreezeWindowOwner {
+            freeze_window: id.clone(),
+            owner: problem
+                .freeze_windows
+                .iter()
+                .find(|f| &f.id == id)
+                .map_or_else(String::new, |f| f.owner.clone()),
+        }],
+    }
 }
 
 /// Least to most serious: confirming authority bends no rule; after-hours and
