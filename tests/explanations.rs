@@ -211,3 +211,34 @@ async fn explain_over_the_wire_lists_rejected_starts_as_ranges() {
     assert_eq!(not_before.label, "not-before time Mon 2026-11-30 08:00 UTC");
     server.stop().await;
 }
+
+/// The root cause over the wire agrees with the testkit's staged brute-force
+/// diagnosis, on generated problems (the conversion included).
+#[tokio::test]
+async fn primary_reason_over_the_wire_matches_the_reference_diagnosis() {
+    use quorum_testkit::{random::infeasible_leaning_problem, reference::reference_diagnosis};
+    let server = TestServer::start(ServerConfig::default()).await;
+    let mut client = pb::slot_finder_client::SlotFinderClient::new(server.channel().await);
+    let mut checked = 0;
+    for seed in 0..60 {
+        let problem = infeasible_leaning_problem(seed);
+        let request =
+            quorum::convert::problem_to_request(&problem, quorum_solver::Engine::Enumerate);
+        let response = client
+            .find_slots(request)
+            .await
+            .expect("solves")
+            .into_inner();
+        if !response.slots.is_empty() {
+            assert_eq!(response.primary_reason, 0, "seed {seed}");
+            continue;
+        }
+        let (primary, _) = reference_diagnosis(&problem);
+        let name = format!("{primary:?}");
+        let got = pb::EscalationReason::try_from(response.primary_reason).expect("a reason");
+        assert_eq!(format!("{got:?}"), name, "seed {seed}");
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} infeasible problems");
+    server.stop().await;
+}

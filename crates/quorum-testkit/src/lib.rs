@@ -1,6 +1,13 @@
 //! Deterministic generators of slot problems: the same shape and seed always
 //! give the same problem, so tests, benches and the request files in
 //! `fixtures/bench/` all describe identical workloads.
+//!
+//! Also the brute-force reference (`reference`) and the small random problems
+//! that stress its edges (`random`), so the solver's property tests and
+//! over-the-wire tests check against the same slow, independent answers.
+
+pub mod random;
+pub mod reference;
 
 use chrono::{DateTime, Duration, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;

@@ -1,9 +1,5 @@
 //! Shared by the solver's integration tests: the brute-force reference and the
-//! random problem generator.
-#![allow(
-    dead_code,
-    reason = "each test binary uses a different part of the support code"
-)]
+//! random problem generator, which live in `quorum-testkit` so over-the-wire
+//! tests can use them too.
 
-pub mod random;
-pub mod reference;
+pub use quorum_testkit::{random, reference};
