@@ -215,6 +215,11 @@ pub fn render_table(
         })
         .collect();
     let mut out = String::new();
+    if response.slots.is_empty()
+        && let Some(headline) = super::headline::headline(request, response, zone)
+    {
+        let _ = writeln!(out, "{headline}\n");
+    }
     let _ = writeln!(
         out,
         "{}: {} slot(s) of {} minutes; {} candidate starts, {} after presolve (times in {})",
@@ -298,7 +303,7 @@ fn render_explanation(response: &pb::FindSlotsResponse, zone: Tz, out: &mut Stri
         }
     }
     for (i, conflict) in response.conflicts.iter().enumerate() {
-        let _ = writeln!(out, "\nConflict {}: {}", i + 1, conflict.explanation);
+        let _ = writeln!(out, "\n  Conflict {}: {}", i + 1, conflict.explanation);
     }
     if response.more_conflicts_may_exist {
         let _ = writeln!(out, "More conflicts may exist beyond those listed.");
@@ -306,15 +311,36 @@ fn render_explanation(response: &pb::FindSlotsResponse, zone: Tz, out: &mut Stri
     if !response.relaxations.is_empty() {
         let _ = writeln!(
             out,
-            "\nRelaxations a human could approve (none is applied):"
+            "\n  Relaxations a human could approve (none is applied):"
         );
         for (i, relaxation) in response.relaxations.iter().enumerate() {
-            let _ = writeln!(out, "  {}. {}", i + 1, relaxation.description);
+            let _ = writeln!(out, "    {}. {}", i + 1, relaxation.description);
+            let _ = writeln!(out, "       approved by {}", approvers(relaxation));
         }
     }
     if let Some(rejected) = &response.rejected_starts {
         render_rejections(rejected, zone, out);
     }
+}
+
+/// "sec-2 (the person)", "the release owner", "fw-owner (owner of freeze window)".
+fn approvers(relaxation: &pb::Relaxation) -> String {
+    use pb::approver::Role;
+    let named: Vec<String> = relaxation
+        .approvers
+        .iter()
+        .map(|a| match Role::try_from(a.role) {
+            Ok(Role::Person) => format!("{} (their own time)", a.id),
+            Ok(Role::ReleaseOwner) => "the release owner".to_owned(),
+            Ok(Role::FreezeWindowOwner) if a.id.is_empty() => {
+                "the freeze window's owner (none named)".to_owned()
+            }
+            Ok(Role::FreezeWindowOwner) => format!("{} (freeze window owner)", a.id),
+            Ok(Role::ReviewBoard) => "the review board".to_owned(),
+            Ok(Role::Unspecified) | Err(_) => "?".to_owned(),
+        })
+        .collect();
+    named.join(" and ")
 }
 
 /// Each group of rejected runs under its reasons, times in the reader's zone.

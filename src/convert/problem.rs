@@ -134,6 +134,7 @@ pub fn problem_to_request(problem: &SlotProblem, engine: Engine) -> pb::FindSlot
                     end,
                     kind: freeze_kind_to_proto(f.kind).into(),
                     reason: f.reason.clone(),
+                    owner: f.owner.clone(),
                 }
             })
             .collect(),

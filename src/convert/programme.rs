@@ -142,6 +142,7 @@ fn scoped_freeze(parser: &mut Parser, f: pb::ScopedFreezeWindow, i: usize) -> Sc
         end,
         kind,
         reason,
+        owner,
     } = window.unwrap_or_else(|| {
         parser.violation(&path.field("window"), "a freeze window is required");
         pb::FreezeWindow::default()
@@ -167,6 +168,7 @@ fn scoped_freeze(parser: &mut Parser, f: pb::ScopedFreezeWindow, i: usize) -> Sc
             range,
             kind: freeze_kind(kind),
             reason,
+            owner,
         },
         scope,
     }
@@ -383,6 +385,7 @@ fn no_plan_reason(reason: NoPlanReason) -> pb::NoPlanReason {
             explanation,
         } => {
             let (reasons, conflicts) = explanation.map_or_else(Default::default, |e| {
+                let e = *e;
                 (
                     e.escalation_reasons()
                         .into_iter()

@@ -308,6 +308,7 @@ pub fn slot_problem(
                 end,
                 kind,
                 reason,
+                owner,
             } = f;
             FreezeWindow {
                 id,
@@ -318,6 +319,7 @@ pub fn slot_problem(
                 ),
                 kind: freeze_kind(kind),
                 reason,
+                owner,
             }
         })
         .collect();

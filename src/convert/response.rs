@@ -3,8 +3,8 @@
 use super::{problem::engine_to_proto, timestamp::to_timestamp};
 use crate::pb;
 use quorum_domain::{
-    Conflict, ConstraintKind, ConstraintRef, EscalationReason, Explanation, Outcome,
-    RejectedStarts, Relaxation, RelaxationKind, Slot, SlotSearch, TimeRange,
+    Approver, Conflict, ConstraintKind, ConstraintRef, DecisiveFact, EscalationReason, Explanation,
+    Outcome, RejectedStarts, Relaxation, RelaxationKind, Slot, SlotSearch, TimeRange,
 };
 use quorum_solver::Engine;
 
@@ -27,6 +27,7 @@ pub fn search_to_response(
         outcome,
         primary_reason,
         secondary_reasons,
+        decisive_fact,
         conflicts,
         more_conflicts_may_exist,
         relaxations,
@@ -59,6 +60,7 @@ pub fn search_to_response(
             .into_iter()
             .map(|r| reason_to_proto(r).into())
             .collect(),
+        decisive_fact: decisive_fact.map(fact_to_proto),
         conflicts: conflicts.into_iter().map(conflict).collect(),
         more_conflicts_may_exist,
         relaxations: relaxations.into_iter().map(relaxation).collect(),
@@ -89,6 +91,45 @@ pub(super) fn reason_to_proto(reason: EscalationReason) -> pb::EscalationReason 
         EscalationReason::AfterHoursOnly => pb::EscalationReason::AfterHoursOnly,
         EscalationReason::RolesNeedSamePerson => pb::EscalationReason::RolesNeedSamePerson,
     }
+}
+
+fn fact_to_proto(fact: DecisiveFact) -> pb::DecisiveFact {
+    use pb::decisive_fact as f;
+    let fact = match fact {
+        DecisiveFact::EmptyWindow {
+            not_before,
+            deadline,
+        } => f::Fact::EmptyWindow(f::EmptyWindow {
+            not_before: Some(to_timestamp(not_before)),
+            deadline: Some(to_timestamp(deadline)),
+        }),
+        DecisiveFact::RolesNeverStaffed { roles, window } => {
+            f::Fact::RolesNeverStaffed(f::RolesNeverStaffed {
+                role_ids: roles.into_iter().map(|r| r.0).collect(),
+                window: Some(range(window)),
+            })
+        }
+        DecisiveFact::RolesNeverTogether { window } => {
+            f::Fact::RolesNeverTogether(f::RolesNeverTogether {
+                window: Some(range(window)),
+            })
+        }
+        DecisiveFact::SamePersonNeeded { meetings } => {
+            f::Fact::SamePersonNeeded(f::SamePersonNeeded {
+                meetings: meetings.into_iter().map(range).collect(),
+            })
+        }
+        DecisiveFact::TeamMeetsOnlyIn {
+            meetings,
+            freezes,
+            capacity_full,
+        } => f::Fact::TeamMeetsOnlyIn(f::TeamMeetsOnlyIn {
+            meetings: meetings.into_iter().map(range).collect(),
+            freeze_window_ids: freezes,
+            capacity_full,
+        }),
+    };
+    pb::DecisiveFact { fact: Some(fact) }
 }
 
 fn kind_to_proto(kind: ConstraintKind) -> pb::ConstraintKind {
@@ -138,43 +179,57 @@ pub(super) fn conflict(c: Conflict) -> pb::Conflict {
 }
 
 fn relaxation(r: Relaxation) -> pb::Relaxation {
+    use pb::relaxation as k;
     let Relaxation {
         kind,
         best_slot,
+        approvers,
         description,
     } = r;
-    let mut out = pb::Relaxation {
+    let change = match kind {
+        RelaxationKind::ConfirmDelegate { role, person } => {
+            k::Change::ConfirmDelegate(k::ConfirmDelegate {
+                role_id: role.0,
+                person_id: person.0,
+            })
+        }
+        RelaxationKind::AfterHours { person, minutes } => k::Change::AfterHours(k::AfterHours {
+            person_id: person.0,
+            minutes,
+        }),
+        RelaxationKind::MoveEvidenceDeadline { minutes } => {
+            k::Change::MoveEvidenceDeadline(k::MoveEvidenceDeadline { minutes })
+        }
+        RelaxationKind::ExceedReviewCapacity { extra_reviews } => {
+            k::Change::ExceedReviewCapacity(k::ExceedReviewCapacity { extra_reviews })
+        }
+        RelaxationKind::OverrideFreezeWindow { id } => {
+            k::Change::OverrideFreezeWindow(k::OverrideFreezeWindow {
+                freeze_window_id: id,
+            })
+        }
+    };
+    pb::Relaxation {
+        change: Some(change),
         best_slot: Some(slot(best_slot, 1)),
         requires_approval: true,
         description,
-        ..pb::Relaxation::default()
+        approvers: approvers.into_iter().map(approver).collect(),
+    }
+}
+
+fn approver(a: Approver) -> pb::Approver {
+    use pb::approver::Role;
+    let (role, id) = match a {
+        Approver::Person(person) => (Role::Person, person.0),
+        Approver::ReleaseOwner => (Role::ReleaseOwner, String::new()),
+        Approver::FreezeWindowOwner { owner, .. } => (Role::FreezeWindowOwner, owner),
+        Approver::ReviewBoard => (Role::ReviewBoard, String::new()),
     };
-    let proto_kind = match kind {
-        RelaxationKind::ConfirmDelegate { role, person } => {
-            out.role_id = role.0;
-            out.person_id = person.0;
-            pb::RelaxationKind::ConfirmDelegate
-        }
-        RelaxationKind::AfterHours { person, minutes } => {
-            out.person_id = person.0;
-            out.minutes = minutes;
-            pb::RelaxationKind::AfterHours
-        }
-        RelaxationKind::MoveEvidenceDeadline { minutes } => {
-            out.minutes = minutes;
-            pb::RelaxationKind::MoveEvidenceDeadline
-        }
-        RelaxationKind::ExceedReviewCapacity { extra_reviews } => {
-            out.extra_reviews = extra_reviews;
-            pb::RelaxationKind::ExceedReviewCapacity
-        }
-        RelaxationKind::OverrideFreezeWindow { id } => {
-            out.freeze_window_id = id;
-            pb::RelaxationKind::OverrideFreezeWindow
-        }
-    };
-    out.kind = proto_kind.into();
-    out
+    pb::Approver {
+        role: role.into(),
+        id,
+    }
 }
 
 fn rejected(r: RejectedStarts) -> pb::RejectedStarts {

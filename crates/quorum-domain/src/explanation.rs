@@ -72,12 +72,29 @@ pub enum RelaxationKind {
     OverrideFreezeWindow { id: String },
 }
 
+/// Who must approve a relaxation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Approver {
+    /// The person whose day or calendar moves.
+    Person(PersonId),
+    /// The change's release owner (delegated authority, the deadline).
+    ReleaseOwner,
+    /// The freeze window's owner (`owner` empty when the request named none).
+    FreezeWindowOwner {
+        freeze_window: String,
+        owner: String,
+    },
+    /// The board that sets production review capacity.
+    ReviewBoard,
+}
+
 /// A change a human could approve and the best slot it would open. It is only
 /// ever proposed: returned slots never rely on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Relaxation {
     pub kind: RelaxationKind,
     pub best_slot: Slot,
+    pub approvers: Vec<Approver>,
     pub description: String,
 }
 
@@ -160,6 +177,35 @@ impl RejectedStarts {
     }
 }
 
+/// The fact that decides the primary reason, as data: the lemma a headline
+/// names. Times are absolute; the reader's zone is the reporter's business.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecisiveFact {
+    /// Stage 1: no grid start's meeting fits between these instants.
+    EmptyWindow {
+        not_before: DateTime<Utc>,
+        deadline: DateTime<Utc>,
+    },
+    /// Stage 2: these roles have nobody available at any start of `window`.
+    RolesNeverStaffed {
+        roles: Vec<RoleId>,
+        window: TimeRange,
+    },
+    /// Stage 3: each role can be staffed at some start of `window`, never
+    /// all of them at one.
+    RolesNeverTogether { window: TimeRange },
+    /// Stage 4: every role has someone only in `meetings` (merged meeting
+    /// ranges), and there only if one person held two roles.
+    SamePersonNeeded { meetings: Vec<TimeRange> },
+    /// Stage 5: the team can meet only in `meetings`; the named freezes and,
+    /// when `capacity_full`, the review capacity block every one of them.
+    TeamMeetsOnlyIn {
+        meetings: Vec<TimeRange>,
+        freezes: Vec<String>,
+        capacity_full: bool,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Explanation {
     pub outcome: Outcome,
@@ -169,6 +215,8 @@ pub struct Explanation {
     /// Later facts: review capacity beside a freeze, a deadline that alone
     /// stands in the way, a slot that only after-hours opens.
     pub secondary_reasons: Vec<EscalationReason>,
+    /// The lemma behind `primary_reason`; set with it.
+    pub decisive_fact: Option<DecisiveFact>,
     pub conflicts: Vec<Conflict>,
     pub more_conflicts_may_exist: bool,
     pub relaxations: Vec<Relaxation>,

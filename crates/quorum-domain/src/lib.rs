@@ -21,8 +21,8 @@ mod working_hours;
 
 pub use error::{DomainError, FieldViolation};
 pub use explanation::{
-    Conflict, ConstraintKind, ConstraintRef, EscalationReason, Explanation, Outcome, PoolBlame,
-    RejectedStarts, RejectionGroup, Relaxation, RelaxationKind, StartRun,
+    Approver, Conflict, ConstraintKind, ConstraintRef, DecisiveFact, EscalationReason, Explanation,
+    Outcome, PoolBlame, RejectedStarts, RejectionGroup, Relaxation, RelaxationKind, StartRun,
 };
 pub use holds::{
     AuditAction, AuditRecord, Clock, Hold, HoldAttendee, HoldId, HoldState, ManualClock,

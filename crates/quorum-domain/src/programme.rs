@@ -246,7 +246,8 @@ pub enum NoPlanReason {
     MilestoneImpossible {
         milestone: String,
         detail: String,
-        explanation: Option<crate::Explanation>,
+        /// Boxed: an explanation is large beside the other reasons.
+        explanation: Option<Box<crate::Explanation>>,
     },
     /// A dependency cannot hold even between its two milestones alone.
     DependencyImpossible { dependency: usize, detail: String },

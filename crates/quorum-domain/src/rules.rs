@@ -28,6 +28,8 @@ pub struct FreezeWindow {
     pub range: TimeRange,
     pub kind: FreezeKind,
     pub reason: String,
+    /// Who may approve holding a meeting inside it; empty when not given.
+    pub owner: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -217,6 +217,7 @@ fn check_id_lengths(problem: &SlotProblem, limits: &ProblemLimits, out: &mut Vec
     }
     for (i, freeze) in problem.freeze_windows.iter().enumerate() {
         check(&freeze.id, &|| format!("freeze_windows[{i}].id"));
+        check(&freeze.owner, &|| format!("freeze_windows[{i}].owner"));
     }
     if let Some(capacity) = &problem.review_capacity {
         for (i, review) in capacity.booked.iter().enumerate() {

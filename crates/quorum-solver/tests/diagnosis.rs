@@ -36,6 +36,31 @@ proptest! {
         prop_assert_eq!(explanation.primary_reason, Some(primary));
         prop_assert_eq!(&explanation.secondary_reasons, &secondary);
         prop_assert_eq!(explanation.escalation_reasons()[0], primary);
+        // The decisive fact is the one of the primary reason's stage.
+        use quorum_domain::DecisiveFact as F;
+        let stage_of_fact = match explanation.decisive_fact.as_ref() {
+            Some(F::EmptyWindow { .. }) => Some(EscalationReason::DeadlineTooEarly),
+            Some(F::RolesNeverStaffed { roles, .. }) => {
+                prop_assert!(!roles.is_empty());
+                Some(EscalationReason::RolePoolUnavailable)
+            }
+            Some(F::RolesNeverTogether { .. }) => Some(EscalationReason::NoCommonWorkingHours),
+            Some(F::SamePersonNeeded { meetings }) => {
+                prop_assert!(!meetings.is_empty());
+                Some(EscalationReason::RolesNeedSamePerson)
+            }
+            Some(F::TeamMeetsOnlyIn { meetings, freezes, capacity_full }) => {
+                prop_assert!(!meetings.is_empty());
+                prop_assert!(!freezes.is_empty() || *capacity_full);
+                Some(if freezes.is_empty() {
+                    EscalationReason::ReviewCapacityFull
+                } else {
+                    EscalationReason::FreezeWindow
+                })
+            }
+            None => None,
+        };
+        prop_assert_eq!(stage_of_fact, Some(primary));
     }
 }
 

@@ -7,13 +7,13 @@ mod support;
 
 use proptest::prelude::*;
 use quorum_domain::{
-    ConstraintKind, Outcome, ProblemLimits, RelaxationKind, SlotProblem, SlotSearch,
+    Approver, ConstraintKind, Outcome, ProblemLimits, RelaxationKind, SlotProblem, SlotSearch,
 };
 use quorum_solver::{Engine, NeverStop, find_slots};
 use support::random::random_problem;
 use support::reference::{
     Enabled, admits_slot_with_only, all_constraints, minutes_outside_hours,
-    reference_rejection_reasons, reference_slots,
+    reference_rejection_reasons, reference_slots, touches_working_window,
 };
 
 fn search(problem: &SlotProblem) -> SlotSearch {
@@ -71,6 +71,23 @@ fn check_conflicts(problem: &SlotProblem, found: &SlotSearch) -> Result<(), Test
 fn check_relaxations(problem: &SlotProblem, found: &SlotSearch) -> Result<(), TestCaseError> {
     for relaxation in &found.explanation.relaxations {
         let promised = &relaxation.best_slot;
+        let approver = match &relaxation.kind {
+            RelaxationKind::AfterHours { person, .. } => Approver::Person(person.clone()),
+            RelaxationKind::ConfirmDelegate { .. }
+            | RelaxationKind::MoveEvidenceDeadline { .. } => Approver::ReleaseOwner,
+            RelaxationKind::ExceedReviewCapacity { .. } => Approver::ReviewBoard,
+            RelaxationKind::OverrideFreezeWindow { id } => Approver::FreezeWindowOwner {
+                freeze_window: id.clone(),
+                owner: problem
+                    .freeze_windows
+                    .iter()
+                    .find(|f| &f.id == id)
+                    .expect("window")
+                    .owner
+                    .clone(),
+            },
+        };
+        prop_assert_eq!(&relaxation.approvers, &vec![approver]);
         let mut relaxed = problem.clone();
         relaxed.top_k = 1_000;
         match &relaxation.kind {
@@ -129,8 +146,14 @@ fn check_relaxations(problem: &SlotProblem, found: &SlotSearch) -> Result<(), Te
                     minutes_outside_hours(problem, person, &promised.range),
                     *minutes
                 );
+                prop_assert!(
+                    touches_working_window(problem, person, &promised.range),
+                    "the slot does not extend {}'s day",
+                    person
+                );
                 let fewest = opened
                     .iter()
+                    .filter(|s| touches_working_window(problem, person, &s.range))
                     .map(|s| minutes_outside_hours(problem, person, &s.range))
                     .min();
                 prop_assert_eq!(

@@ -1,6 +1,13 @@
 //! Deterministic generators of slot problems: the same shape and seed always
 //! give the same problem, so tests, benches and the request files in
 //! `fixtures/bench/` all describe identical workloads.
+//!
+//! Also the brute-force reference (`reference`) and the small random problems
+//! that stress its edges (`random`), so the solver's property tests and
+//! over-the-wire tests check against the same slow, independent answers.
+
+pub mod random;
+pub mod reference;
 
 use chrono::{DateTime, Duration, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
@@ -161,6 +168,7 @@ pub fn generate(shape: &ProblemShape, seed: u64) -> SlotProblem {
             range: random_range(&mut rng, horizon, 60, 720, false),
             kind: FreezeKind::ChangeFreeze,
             reason: "generated freeze".into(),
+            owner: String::new(),
         })
         .collect();
     let booked = (0..shape.booked_reviews)

@@ -16,17 +16,21 @@
 
 use super::rules::{Constraint, Enforced, Rules};
 use crate::matching::StartRoles;
-use fixedbitset::FixedBitSet;
-use quorum_domain::{EscalationReason, Relaxation, RelaxationKind};
+use quorum_domain::{DecisiveFact, EscalationReason, Relaxation, RelaxationKind, TimeRange};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnosis {
     pub primary: EscalationReason,
     pub secondary: Vec<EscalationReason>,
+    pub fact: DecisiveFact,
 }
 
 pub fn diagnose(rules: &Rules<'_>, relaxations: &[Relaxation]) -> Diagnosis {
-    let (primary, mut secondary) = first_failing_stage(rules);
+    let Stage {
+        primary,
+        mut secondary,
+        fact,
+    } = first_failing_stage(rules);
     if primary != EscalationReason::DeadlineTooEarly {
         let all = Enforced::all(rules.presolve);
         let unbounded = all
@@ -42,55 +46,119 @@ pub fn diagnose(rules: &Rules<'_>, relaxations: &[Relaxation]) -> Diagnosis {
     {
         secondary.push(EscalationReason::AfterHoursOnly);
     }
-    Diagnosis { primary, secondary }
+    Diagnosis {
+        primary,
+        secondary,
+        fact,
+    }
 }
 
-fn first_failing_stage(rules: &Rules<'_>) -> (EscalationReason, Vec<EscalationReason>) {
-    let p = rules.presolve;
-    let mut window = p.not_before_ok.clone();
-    window.intersect_with(&p.deadline_ok);
-    if window.is_clear() {
-        return (EscalationReason::DeadlineTooEarly, Vec::new());
+struct Stage {
+    primary: EscalationReason,
+    secondary: Vec<EscalationReason>,
+    fact: DecisiveFact,
+}
+
+impl Stage {
+    fn only(primary: EscalationReason, fact: DecisiveFact) -> Self {
+        Self {
+            primary,
+            secondary: Vec::new(),
+            fact,
+        }
     }
-    let mut all_roles = window.clone();
+}
+
+/// The meetings at `starts` (ascending), merged where they overlap or touch.
+fn merged_meetings(rules: &Rules<'_>, starts: &[usize]) -> Vec<TimeRange> {
+    let mut merged: Vec<TimeRange> = Vec::new();
+    for &s in starts {
+        let meeting = rules.grid().meeting_range(s);
+        match merged.last_mut() {
+            Some(last) if meeting.start <= last.end => last.end = last.end.max(meeting.end),
+            _ => merged.push(meeting),
+        }
+    }
+    merged
+}
+
+fn first_failing_stage(rules: &Rules<'_>) -> Stage {
+    let p = rules.presolve;
+    let problem = p.problem;
+    let window = problem.window();
+    let mut in_window = p.not_before_ok.clone();
+    in_window.intersect_with(&p.deadline_ok);
+    if in_window.is_clear() {
+        let fact = DecisiveFact::EmptyWindow {
+            not_before: window.start,
+            deadline: window.end,
+        };
+        return Stage::only(EscalationReason::DeadlineTooEarly, fact);
+    }
+    let mut all_roles = in_window.clone();
+    let mut never = Vec::new();
     for r in 0..p.roles.len() {
         let mut coverage = p.role_coverage(r);
-        coverage.intersect_with(&window);
+        coverage.intersect_with(&in_window);
         if coverage.is_clear() {
-            return (EscalationReason::RolePoolUnavailable, Vec::new());
+            never.push(problem.roles[r].id.clone());
         }
         all_roles.intersect_with(&coverage);
     }
-    if all_roles.is_clear() {
-        return (EscalationReason::NoCommonWorkingHours, Vec::new());
+    if !never.is_empty() {
+        let fact = DecisiveFact::RolesNeverStaffed {
+            roles: never,
+            window,
+        };
+        return Stage::only(EscalationReason::RolePoolUnavailable, fact);
     }
-    let shared = p.problem.allow_multiple_roles_per_person;
-    let staffable: Vec<usize> = all_roles
-        .ones()
+    if all_roles.is_clear() {
+        let fact = DecisiveFact::RolesNeverTogether { window };
+        return Stage::only(EscalationReason::NoCommonWorkingHours, fact);
+    }
+    let shared = problem.allow_multiple_roles_per_person;
+    let covered: Vec<usize> = all_roles.ones().collect();
+    let staffable: Vec<usize> = covered
+        .iter()
+        .copied()
         .filter(|&s| StartRoles::at(p, s).fillable(shared))
         .collect();
     if staffable.is_empty() {
-        return (EscalationReason::RolesNeedSamePerson, Vec::new());
+        let fact = DecisiveFact::SamePersonNeeded {
+            meetings: merged_meetings(rules, &covered),
+        };
+        return Stage::only(EscalationReason::RolesNeedSamePerson, fact);
     }
-    blocked_by_rules(&staffable, &p.freeze_ok, &p.capacity_ok)
+    blocked_by_rules(rules, &staffable)
 }
 
 /// Stage 5: which of freeze and capacity block the staffable starts.
-fn blocked_by_rules(
-    staffable: &[usize],
-    freeze_ok: &FixedBitSet,
-    capacity_ok: &FixedBitSet,
-) -> (EscalationReason, Vec<EscalationReason>) {
-    let frozen = staffable.iter().any(|&s| !freeze_ok.contains(s));
+fn blocked_by_rules(rules: &Rules<'_>, staffable: &[usize]) -> Stage {
+    let p = rules.presolve;
+    let frozen = staffable.iter().any(|&s| !p.freeze_ok.contains(s));
     let capacity_alone = staffable
         .iter()
-        .any(|&s| freeze_ok.contains(s) && !capacity_ok.contains(s));
-    match (frozen, capacity_alone) {
+        .any(|&s| p.freeze_ok.contains(s) && !p.capacity_ok.contains(s));
+    let freezes: Vec<String> = (0..p.problem.freeze_windows.len())
+        .filter(|&f| staffable.iter().any(|&s| !rules.freeze_ok(f).contains(s)))
+        .map(|f| p.problem.freeze_windows[f].id.clone())
+        .collect();
+    let fact = DecisiveFact::TeamMeetsOnlyIn {
+        meetings: merged_meetings(rules, staffable),
+        freezes: if frozen { freezes } else { Vec::new() },
+        capacity_full: !frozen || capacity_alone,
+    };
+    let (primary, secondary) = match (frozen, capacity_alone) {
         (true, true) => (
             EscalationReason::FreezeWindow,
             vec![EscalationReason::ReviewCapacityFull],
         ),
         (true, false) => (EscalationReason::FreezeWindow, Vec::new()),
         (false, _) => (EscalationReason::ReviewCapacityFull, Vec::new()),
+    };
+    Stage {
+        primary,
+        secondary,
+        fact,
     }
 }

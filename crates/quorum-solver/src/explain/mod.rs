@@ -59,6 +59,7 @@ pub fn explain(
         outcome,
         primary_reason: Some(diagnosis.primary),
         secondary_reasons: diagnosis.secondary,
+        decisive_fact: Some(diagnosis.fact),
         conflicts: conflicts
             .sets
             .iter()

@@ -10,7 +10,7 @@ use super::{
 use crate::{
     SolverError, StopSignal, matching::StartRoles, presolve::RoleCandidate, ranking::Costs, slot,
 };
-use quorum_domain::{Relaxation, RelaxationKind, TimeRange};
+use quorum_domain::{Approver, Relaxation, RelaxationKind, TimeRange};
 
 pub fn relaxations(
     rules: &Rules<'_>,
@@ -73,6 +73,7 @@ pub fn relaxations(
             let description =
                 report::relaxation_sentence(&kind, rules.presolve.problem, &best_slot.range);
             found.push(Relaxation {
+                approvers: approvers(rules.presolve.problem, &kind),
                 kind,
                 best_slot,
                 description,
@@ -88,6 +89,26 @@ pub fn relaxations(
         )
     });
     Ok(found)
+}
+
+/// Who must approve `kind`: the person whose day moves, the release owner
+/// for authority and the deadline, the freeze window's owner, the review board.
+fn approvers(problem: &quorum_domain::SlotProblem, kind: &RelaxationKind) -> Vec<Approver> {
+    match kind {
+        RelaxationKind::AfterHours { person, .. } => vec![Approver::Person(person.clone())],
+        RelaxationKind::ConfirmDelegate { .. } | RelaxationKind::MoveEvidenceDeadline { .. } => {
+            vec![Approver::ReleaseOwner]
+        }
+        RelaxationKind::ExceedReviewCapacity { .. } => vec![Approver::ReviewBoard],
+        RelaxationKind::OverrideFreezeWindow { id } => vec![Approver::FreezeWindowOwner {
+            freeze_window: id.clone(),
+            owner: problem
+                .freeze_windows
+                .iter()
+                .find(|f| &f.id == id)
+                .map_or_else(String::new, |f| f.owner.clone()),
+        }],
+    }
 }
 
 /// Least to most serious: confirming authority bends no rule; after-hours and
@@ -170,7 +191,10 @@ fn extra_reviews(rules: &Rules<'_>, start: usize) -> u32 {
 }
 
 /// The slot needing the fewest minutes outside `person`'s hours (then the
-/// best ranked), with their hours waived.
+/// best ranked), with their hours waived, among the slots that extend their
+/// day: the meeting overlaps or touches one of their working windows, so it
+/// starts a little before a window begins or ends a little after one ends,
+/// never in the middle of their night.
 fn after_hours(
     rules: &Rules<'_>,
     enforced: &Enforced,
@@ -179,12 +203,18 @@ fn after_hours(
 ) -> Option<(RelaxationKind, usize, ExtraCandidate)> {
     let problem = rules.presolve.problem;
     let who = &problem.people[person];
-    let working = who.working_intervals(problem.horizon);
-    let outside = |start: usize| minutes_outside(&rules.grid().meeting_range(start), &working);
+    // Windows just outside the horizon count: a meeting at its edge may
+    // extend a day that began before it.
+    let margin = chrono::Duration::days(2);
+    let around = TimeRange::new(problem.horizon.start - margin, problem.horizon.end + margin);
+    let working = who.working_intervals(around);
     let (minutes, start) = rules
         .admitted(enforced, None, ranked.iter().copied())
         .enumerate()
-        .map(|(rank, s)| (outside(s), rank, s))
+        .filter_map(|(rank, s)| {
+            let meeting = rules.grid().meeting_range(s);
+            touches_any(&meeting, &working).then(|| (minutes_outside(&meeting, &working), rank, s))
+        })
         .min()
         .map(|(m, _, s)| (m, s))?;
     Some((
@@ -195,6 +225,13 @@ fn after_hours(
         start,
         None,
     ))
+}
+
+/// Whether the meeting overlaps or touches one of the windows.
+fn touches_any(meeting: &TimeRange, working: &[TimeRange]) -> bool {
+    working
+        .iter()
+        .any(|w| meeting.start <= w.end && w.start <= meeting.end)
 }
 
 fn minutes_outside(meeting: &TimeRange, working: &[TimeRange]) -> i64 {

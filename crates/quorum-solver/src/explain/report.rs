@@ -201,8 +201,17 @@ pub fn relaxation_sentence(
             format!("Confirm {person}'s authority to stand in as {role}: {opens}.")
         }
         RelaxationKind::AfterHours { person, minutes } => {
+            let local = problem.person(person).map_or_else(String::new, |who| {
+                let zone = who.time_zone;
+                format!(
+                    " ({} – {} {}, their time)",
+                    slot.start.with_timezone(&zone).format("%a %H:%M"),
+                    slot.end.with_timezone(&zone).format("%H:%M"),
+                    zone.name()
+                )
+            });
             format!(
-                "Ask {person} to attend {minutes} minutes outside their working hours: {opens}."
+                "Ask {person} to attend {minutes} minutes outside their working hours{local}: {opens}."
             )
         }
         RelaxationKind::MoveEvidenceDeadline { minutes } => {

@@ -99,7 +99,7 @@ fn milestone_impossible(
             let problem = alone.problem.clone().validate(&Default::default()).ok()?;
             crate::find_slots(&problem, crate::Engine::Enumerate, &crate::NeverStop)
                 .ok()
-                .map(|s| s.explanation)
+                .map(|s| Box::new(s.explanation))
         })
         .flatten();
     NoPlanReason::MilestoneImpossible {

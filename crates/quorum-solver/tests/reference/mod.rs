@@ -246,6 +246,7 @@ fn freezes(
             range: range(origin, a, a + rng.random_range(1..=3) * 30),
             kind: FreezeKind::EvidenceFreeze,
             reason: String::new(),
+            owner: String::new(),
         },
         scope,
     }]

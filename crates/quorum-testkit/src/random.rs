@@ -210,6 +210,7 @@ pub fn random_problem(seed: u64) -> SlotProblem {
             range: range_in(rng, horizon, 300, edges),
             kind: FreezeKind::LaunchBlackout,
             reason: String::new(),
+            owner: String::new(),
         })
         .collect();
     let review_capacity = rng.random_bool(0.4).then(|| ReviewCapacity {
@@ -296,6 +297,7 @@ pub fn infeasible_leaning_problem(seed: u64) -> SlotProblem {
             range: stretch(rng),
             kind: FreezeKind::ChangeFreeze,
             reason: String::new(),
+            owner: String::new(),
         });
     }
     problem

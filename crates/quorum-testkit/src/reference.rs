@@ -346,15 +346,19 @@ pub fn reference_diagnosis(
             secondary.push(R::DeadlineTooEarly);
         }
     }
+    // A slot that only after-hours opens, extending someone's day.
     let opens_after_hours = problem.people.iter().any(|p| {
         let mut waived = problem.clone();
+        waived.top_k = usize::MAX;
         let who = waived
             .people
             .iter_mut()
             .find(|w| w.id == p.id)
             .expect("person");
         who.working_hours = all_week_hours();
-        !reference_slots(&waived).is_empty()
+        reference_slots(&waived)
+            .iter()
+            .any(|s| touches_working_window(problem, &p.id, &s.range))
     });
     if opens_after_hours {
         secondary.push(R::AfterHoursOnly);
@@ -485,4 +489,22 @@ pub fn reference_rejection_reasons(
     found.sort();
     found.dedup();
     (!found.is_empty()).then_some(found)
+}
+
+/// Whether the meeting overlaps or touches one of `id`'s working windows (an
+/// after-hours meeting that extends their day rather than sits in their night).
+///
+/// On the wall-clock rule: the person works at some instant of the meeting,
+/// at the instant just before it starts (a window ending at its start), or at
+/// its end (a window starting there). Working is constant within each whole
+/// UTC minute (see `minute_cells`), so each instant is read off its minute.
+pub fn touches_working_window(problem: &SlotProblem, id: &PersonId, meeting: &TimeRange) -> bool {
+    let person = problem.person(id).expect("person");
+    let works = |t: DateTime<Utc>| works_at(person.time_zone, &person.working_hours, t);
+    let minute_of = |t: DateTime<Utc>| {
+        DateTime::from_timestamp(t.timestamp().div_euclid(60) * 60, 0).expect("in range")
+    };
+    minute_cells(meeting).any(works)
+        || works(minute_of(meeting.start - Duration::nanoseconds(1)))
+        || works(minute_of(meeting.end))
 }
