@@ -1,6 +1,10 @@
 //! Several real `quorum serve` processes on one PostgreSQL database, sharing
 //! one signing key file and one token file, as the README tells operators
 //! to run them; for the multi-replica tests.
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the helpers"
+)]
 
 use super::common::{Bearer, BearerBroker};
 use super::postgres_server::TestPostgres;
