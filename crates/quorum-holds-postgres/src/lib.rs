@@ -21,15 +21,14 @@
 //! when it is back.
 
 pub mod migrations;
+mod pool;
 mod tx;
 
 use chrono::{DateTime, Utc};
-use postgres::NoTls;
 use postgres::error::SqlState;
 use quorum_domain::Clock;
 use quorum_holds::broker::{Broker, Storage, Work, from_ns};
 use quorum_holds::{HoldError, HoldPolicy, TokenSigner};
-use r2d2_postgres::PostgresConnectionManager;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,7 +59,7 @@ impl Default for PoolSettings {
 
 /// The PostgreSQL database's transactions.
 pub struct PostgresStorage {
-    pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
+    pool: r2d2::Pool<pool::Manager>,
     /// `None`: the database's clock decides expiry, the same for every
     /// replica. Tests set a manual clock.
     clock: Option<Arc<dyn Clock>>,
@@ -94,7 +93,7 @@ impl PostgresStorage {
         if config.get_application_name().is_none() {
             config.application_name("quorum");
         }
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = pool::Manager::new(config);
         // The pool starts empty and fills on demand, so a replica started
         // while the database is away fails its calls, not its start; but the
         // migrations below need the database now.
@@ -110,15 +109,13 @@ impl PostgresStorage {
     }
 
     fn migrate(&self) -> Result<(), HoldError> {
-        let mut client = self.client()?;
-        let mut tx = client.transaction().map_err(|e| classify(&e).0)?;
+        let mut connection = self.client()?;
+        let mut tx = connection.client.transaction().map_err(|e| classify(&e).0)?;
         migrations::run(&mut tx).map_err(|e| classify(&e).0)?;
         tx.commit().map_err(|e| classify(&e).0)
     }
 
-    fn client(
-        &self,
-    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, HoldError> {
+    fn client(&self) -> Result<r2d2::PooledConnection<pool::Manager>, HoldError> {
         self.pool.get().map_err(|e| HoldError::Unavailable {
             detail: format!("no connection to PostgreSQL: {e}"),
         })
@@ -140,7 +137,8 @@ impl PostgresStorage {
     }
 
     fn run<T>(&self, work: &mut Work<'_, T>, writing: bool) -> Result<T, HoldError> {
-        let mut client = self.client()?;
+        let mut connection = self.client()?;
+        let pool::Connection { client, statements } = &mut *connection;
         let mut attempt = 1;
         loop {
             let mut transaction = if writing {
@@ -154,7 +152,7 @@ impl PostgresStorage {
             }
             .map_err(|e| classify(&e).0)?;
             let now = self.now_in(&mut transaction)?;
-            let mut tx = tx::PgTx::new(transaction, writing);
+            let mut tx = tx::PgTx::new(transaction, statements, writing);
             let outcome = work(&mut tx, now);
             let (outcome, retry) = match outcome {
                 Ok(value) => match tx.commit() {
@@ -239,7 +237,8 @@ impl Storage for PostgresStorage {
     }
 
     fn signing_key(&self) -> Result<Vec<u8>, HoldError> {
-        let mut client = self.client()?;
+        let mut connection = self.client()?;
+        let client = &mut connection.client;
         let key: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
         client
             .execute(
