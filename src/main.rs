@@ -71,7 +71,9 @@ struct ServeArgs {
     /// Most busy intervals in a request, over all people.
     #[arg(long, env = "QUORUM_MAX_BUSY_INTERVALS", default_value_t = quorum_domain::ProblemLimits::default().max_busy_intervals)]
     max_busy_intervals: usize,
-    /// The hold store (SQLite file), created on first start.
+    /// The hold store: a SQLite file (a path or sqlite://path), created on
+    /// first start, or postgres://user@host:port/db, a PostgreSQL database
+    /// that several replicas share (migrated at start).
     #[arg(long, env = "QUORUM_STORE", default_value = "quorum.db")]
     store: PathBuf,
     /// Bearer tokens of HoldBroker callers, one "<token> <identity> <scope>[,<scope>…]"

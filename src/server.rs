@@ -10,6 +10,7 @@ use crate::{
 };
 use quorum_domain::{Clock, ProblemLimits, SystemClock};
 use quorum_holds::{HoldError, HoldPolicy, HoldStore, SqliteHoldStore, TokenSigner};
+use quorum_holds_postgres::is_postgres_url;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -86,7 +87,9 @@ pub struct TlsFiles {
 /// The hold broker's store, callers and rules.
 #[derive(Debug, Clone)]
 pub struct HoldBrokerConfig {
-    /// The SQLite file; created on first start.
+    /// Where holds live: a SQLite file (a path or `sqlite://path`, created
+    /// on first start), or a PostgreSQL database (`postgres://…`) that
+    /// several replicas share.
     pub store_path: PathBuf,
     /// `<token> <identity>` lines; `None` is development mode.
     pub token_file: Option<PathBuf>,
@@ -138,6 +141,8 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
     #[error("cannot open the hold store: {0}")]
     Store(#[from] HoldError),
+    #[error("opening the hold store failed: {0}")]
+    StoreTask(#[from] tokio::task::JoinError),
     #[error(transparent)]
     Auth(#[from] crate::auth::AuthError),
     #[error("cannot read the signing key {path}: {source}")]
@@ -218,7 +223,7 @@ fn open_broker(
     // Only development mode lets a ticket's first hold name its owner; with
     // a token file an admin registers tickets.
     policy.owner_from_first_hold = config.token_file.is_none();
-    let store = SqliteHoldStore::open(&config.store_path, config.clock.clone(), signer, policy)?;
+    let store = open_store(config, signer, policy)?;
     let auth = match &config.token_file {
         Some(path) => Authenticator::from_file(path)?,
         None => {
@@ -229,7 +234,42 @@ fn open_broker(
             Authenticator::Development
         }
     };
-    Ok((Arc::new(store), auth))
+    Ok((store, auth))
+}
+
+/// PostgreSQL for a `postgres://` URL, with the database's clock deciding
+/// expiry for every replica alike; otherwise the SQLite file.
+fn open_store(
+    config: &HoldBrokerConfig,
+    signer: Option<TokenSigner>,
+    policy: HoldPolicy,
+) -> Result<Arc<dyn HoldStore>, ServeError> {
+    let location = config.store_path.to_string_lossy();
+    if is_postgres_url(&location) {
+        let store = quorum_holds_postgres::connect(&location, None, signer, policy)?;
+        return Ok(Arc::new(store));
+    }
+    let path = match location.strip_prefix("sqlite://") {
+        Some(path) => PathBuf::from(path),
+        None => config.store_path.clone(),
+    };
+    let store = SqliteHoldStore::open(&path, config.clock.clone(), signer, policy)?;
+    Ok(Arc::new(store))
+}
+
+/// The store's location for the log, without a password a URL may carry.
+fn store_for_log(config: &HoldBrokerConfig) -> String {
+    let location = config.store_path.to_string_lossy().into_owned();
+    let Some((scheme, rest)) = location.split_once("://") else {
+        return location;
+    };
+    match rest.split_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{name}:***@{host}")
+        }
+        _ => location,
+    }
 }
 
 /// Writes down expiries now and then; correctness never depends on it.
@@ -305,7 +345,13 @@ pub async fn serve(
     let tls = tls_config(config.tls.as_ref())?;
     let (health, health_service) = tonic_health::server::health_reporter();
     let broker = match &config.hold_broker {
-        Some(broker) => Some((open_broker(broker)?, broker.sweep_every)),
+        // Opening may connect to a database with a blocking client, which
+        // must not run on the async runtime's threads.
+        Some(broker) => {
+            let opening = broker.clone();
+            let opened = tokio::task::spawn_blocking(move || open_broker(&opening)).await??;
+            Some((opened, broker.sweep_every))
+        }
         None => None,
     };
     let store = broker.as_ref().map(|((store, _), _)| store.clone());
@@ -384,7 +430,7 @@ pub async fn serve(
         store = config
             .hold_broker
             .as_ref()
-            .map(|b| b.store_path.display().to_string())
+            .map(store_for_log)
             .unwrap_or_default(),
         tls = tls.is_some(),
         "quorum listening"

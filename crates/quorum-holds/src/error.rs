@@ -44,6 +44,10 @@ pub enum HoldError {
     MovedOn { id: HoldId, what: String },
     #[error("the hold store failed: {detail}")]
     Storage { detail: String },
+    /// The store cannot be reached (a database connection lost or refused):
+    /// nothing was decided, and the same call may succeed once it is back.
+    #[error("the hold store is unavailable, try again shortly: {detail}")]
+    Unavailable { detail: String },
 }
 
 fn join(ids: &[HoldId]) -> String {

@@ -1,6 +1,8 @@
 //! The hold broker's core, with no gRPC or async in it: the [`HoldStore`]
-//! interface every store implements (SQLite now, PostgreSQL next), the
-//! embedded SQLite store, and signed, single-use approval tokens.
+//! interface the service calls, the hold rules in [`broker`] over any store's
+//! transaction primitives ([`Storage`]), the embedded SQLite store, and
+//! signed, single-use approval tokens. The PostgreSQL store, for several
+//! replicas, is the `quorum-holds-postgres` crate, behind the same traits.
 //!
 //! Every check-and-write happens inside one store transaction, so two callers
 //! can never both pass the "is this person free?" check: double booking is
@@ -9,13 +11,15 @@
 
 pub mod access;
 pub mod bounds;
+pub mod broker;
 mod error;
 mod sqlite;
 mod token;
 
 pub use access::{Principal, Scope};
+pub use broker::{Broker, Storage};
 pub use error::HoldError;
-pub use sqlite::SqliteHoldStore;
+pub use sqlite::{SqliteHoldStore, SqliteStorage};
 pub use token::{ApprovalClaims, TokenSigner};
 
 use chrono::{DateTime, Duration, Utc};

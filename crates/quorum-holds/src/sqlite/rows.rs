@@ -2,34 +2,12 @@
 //! with their attendees, audit records.
 
 use crate::HoldError;
+use crate::broker::{from_ns, ns};
 use chrono::{DateTime, Utc};
 use quorum_domain::{
-    AuditRecord, FieldViolation, Hold, HoldAttendee, HoldId, HoldState, PersonId, RoleId, TimeRange,
+    AuditRecord, Hold, HoldAttendee, HoldId, HoldState, PersonId, RoleId, TimeRange,
 };
 use rusqlite::{Connection, OptionalExtension, params};
-
-pub fn ns(t: DateTime<Utc>) -> Result<i64, HoldError> {
-    t.timestamp_nanos_opt()
-        .ok_or_else(|| HoldError::InvalidRequest {
-            violations: vec![FieldViolation::new(
-                "",
-                format!(
-                    "{} is outside the years 1677–2262 the store keeps",
-                    t.to_rfc3339()
-                ),
-            )],
-        })
-}
-
-pub fn from_ns(n: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_nanos(n)
-}
-
-/// The hold as a reader at `now` must see it.
-pub fn as_seen(mut hold: Hold, now: DateTime<Utc>) -> Hold {
-    hold.state = hold.state_at(now);
-    hold
-}
 
 pub fn load(connection: &Connection, id: &HoldId) -> Result<Hold, HoldError> {
     let row = connection

@@ -1,12 +1,11 @@
-//! Registering tickets; placing, extending, releasing and expiring holds.
+//! Registering tickets; placing, extending, releasing and expiring holds:
+//! the field rules, the release-owner rule, idempotency, the TTL policy and
+//! the state checks, over any store's transaction primitives.
 
-use super::{SqliteHoldStore, audit, new_id, rows};
+use super::{Broker, Storage, Tx, as_seen, audit, new_id};
 use crate::{HoldError, PlaceHold, Principal, access, bounds};
 use chrono::{DateTime, Duration, Utc};
-use quorum_domain::{
-    AuditAction, FieldViolation, Hold, HoldAttendee, HoldId, HoldState, PersonId, TimeRange,
-};
-use rusqlite::{OptionalExtension, Transaction, params};
+use quorum_domain::{AuditAction, FieldViolation, Hold, HoldAttendee, HoldId, HoldState};
 use std::collections::HashSet;
 
 /// Field rules of a place request, in time linear in its size: attendees
@@ -99,25 +98,27 @@ fn fingerprint(request: &PlaceHold) -> String {
     )
 }
 
-pub fn place(
-    store: &SqliteHoldStore,
+pub fn place<S: Storage>(
+    broker: &Broker<S>,
     mut request: PlaceHold,
     by: &Principal,
 ) -> Result<Hold, HoldError> {
-    bounds::verdict(check(&request, store.policy.max_ttl))?;
+    bounds::verdict(check(&request, broker.policy.max_ttl))?;
     request.attendees.sort();
     let print = fingerprint(&request);
-    let open_tickets = store.policy.owner_from_first_hold;
+    let open_tickets = broker.policy.owner_from_first_hold;
     let outcome = access::may_place(by, request.release_owner.as_deref()).and_then(|()| {
-        store.write(|tx, now| place_in(tx, now, &request, &print, by, open_tickets))
+        broker
+            .storage
+            .write(&mut |tx, now| place_in(tx, now, &request, &print, by, open_tickets))
     });
     let ticket = Some(request.change_ticket.as_str());
-    store.audited(outcome, None, ticket, by, AuditAction::Refused)
+    broker.audited(outcome, None, ticket, by, AuditAction::Refused)
 }
 
 /// Names a ticket's release owner: admin only, once.
-pub fn register_ticket(
-    store: &SqliteHoldStore,
+pub fn register_ticket<S: Storage>(
+    broker: &Broker<S>,
     ticket: &str,
     owner: &str,
     by: &Principal,
@@ -127,66 +128,43 @@ pub fn register_ticket(
     bounds::id("release_owner", owner, true, &mut violations);
     bounds::verdict(violations)?;
     let outcome = access::may_register(by).and_then(|()| {
-        store.write(|tx, now| match rows::release_owner(tx, ticket)? {
-            Some(existing) if existing == owner => Ok(()),
-            Some(existing) => Err(HoldError::ReleaseOwnerFixed {
-                ticket: ticket.to_owned(),
-                owner: existing,
-            }),
-            None => {
-                name_owner(tx, now, ticket, owner)?;
-                let reason = format!("release owner {owner}");
-                let action = AuditAction::TicketRegistered;
-                audit(tx, now, &by.identity, ticket, None, action, &reason)
-            }
-        })
+        broker
+            .storage
+            .write(&mut |tx, now| match tx.release_owner(ticket)? {
+                Some(existing) if existing == owner => Ok(()),
+                Some(existing) => Err(HoldError::ReleaseOwnerFixed {
+                    ticket: ticket.to_owned(),
+                    owner: existing,
+                }),
+                None => {
+                    tx.name_owner(ticket, owner, now)?;
+                    let reason = format!("release owner {owner}");
+                    let action = AuditAction::TicketRegistered;
+                    audit(tx, now, &by.identity, ticket, None, action, &reason)
+                }
+            })
     });
     let refused = AuditAction::RegistrationRefused;
-    store.audited(outcome, None, Some(ticket), by, refused)
-}
-
-fn name_owner(
-    tx: &Transaction<'_>,
-    now: DateTime<Utc>,
-    ticket: &str,
-    owner: &str,
-) -> Result<(), HoldError> {
-    tx.execute(
-        "INSERT INTO tickets (change_ticket, release_owner, created_at_ns) VALUES (?1, ?2, ?3)",
-        params![ticket, owner, rows::ns(now)?],
-    )?;
-    Ok(())
+    broker.audited(outcome, None, Some(ticket), by, refused)
 }
 
 fn place_in(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Tx,
     now: DateTime<Utc>,
     request: &PlaceHold,
     print: &str,
     by: &Principal,
     open_tickets: bool,
 ) -> Result<Hold, HoldError> {
-    let earlier: Option<(String, String)> = tx
-        .query_row(
-            "SELECT id, request_fingerprint FROM holds WHERE requester = ?1 AND idempotency_key = ?2",
-            params![by.identity, request.idempotency_key],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    if let Some((id, earlier_print)) = earlier {
+    if let Some((id, earlier_print)) = tx.find_by_key(&by.identity, &request.idempotency_key)? {
         if earlier_print != print {
             return Err(HoldError::IdempotencyKeyReused {
                 key: request.idempotency_key.clone(),
             });
         }
-        return Ok(rows::as_seen(rows::load(tx, &HoldId(id))?, now));
+        return Ok(as_seen(tx.load(&id)?, now));
     }
     fix_release_owner(tx, now, request, open_tickets)?;
-    let people: Vec<&PersonId> = request.attendees.iter().map(|a| &a.person).collect();
-    let holds = rows::conflicting_holds(tx, &people, request.slot, &request.change_ticket, now)?;
-    if !holds.is_empty() {
-        return Err(HoldError::Conflict { holds });
-    }
     let hold = Hold {
         id: HoldId(new_id("H")),
         change_ticket: request.change_ticket.clone(),
@@ -199,30 +177,17 @@ fn place_in(
         version: 1,
         release_reason: String::new(),
     };
-    tx.execute(
-        "INSERT INTO holds (id, change_ticket, start_ns, end_ns, state, expires_at_ns, created_at_ns, requester, version, idempotency_key, request_fingerprint)
-         VALUES (?1, ?2, ?3, ?4, 'TENTATIVE', ?5, ?6, ?7, 1, ?8, ?9)",
-        params![
-            hold.id.0,
-            hold.change_ticket,
-            rows::ns(hold.slot.start)?,
-            rows::ns(hold.slot.end)?,
-            rows::ns(hold.expires_at)?,
-            rows::ns(now)?,
-            hold.requester,
-            request.idempotency_key,
-            print
-        ],
-    )?;
-    rows::insert_attendees(tx, &hold)?;
+    tx.insert_hold(&hold, &request.idempotency_key, print, now)?;
     let reason = format!("{} until {}", hold.slot, hold.expires_at.to_rfc3339());
+    let ticket = &hold.change_ticket;
+    let action = AuditAction::Placed;
     audit(
         tx,
         now,
         &by.identity,
-        &hold.change_ticket,
+        ticket,
         Some(&hold.id),
-        AuditAction::Placed,
+        action,
         &reason,
     )?;
     Ok(hold)
@@ -232,13 +197,13 @@ fn place_in(
 /// allows it (development mode) does a ticket's first hold name it. Nobody
 /// changes it later.
 fn fix_release_owner(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Tx,
     now: DateTime<Utc>,
     request: &PlaceHold,
     open_tickets: bool,
 ) -> Result<(), HoldError> {
     let ticket = &request.change_ticket;
-    match (rows::release_owner(tx, ticket)?, &request.release_owner) {
+    match (tx.release_owner(ticket)?, &request.release_owner) {
         (Some(owner), Some(named)) if &owner != named => Err(HoldError::ReleaseOwnerFixed {
             ticket: ticket.clone(),
             owner,
@@ -247,7 +212,7 @@ fn fix_release_owner(
         (None, _) if !open_tickets => Err(HoldError::TicketNotRegistered {
             ticket: ticket.clone(),
         }),
-        (None, Some(named)) => name_owner(tx, now, ticket, named),
+        (None, Some(named)) => tx.name_owner(ticket, named, now),
         (None, None) => Err(HoldError::InvalidRequest {
             violations: vec![FieldViolation::new(
                 "release_owner",
@@ -257,7 +222,7 @@ fn fix_release_owner(
     }
 }
 
-fn require(
+pub(super) fn require(
     hold: &Hold,
     now: DateTime<Utc>,
     allowed: &[HoldState],
@@ -275,23 +240,23 @@ fn require(
     }
 }
 
-fn hold_id(id: &HoldId) -> Result<(), HoldError> {
+pub(super) fn hold_id(id: &HoldId) -> Result<(), HoldError> {
     let mut violations = Vec::new();
     bounds::id("hold_id", &id.0, true, &mut violations);
     bounds::verdict(violations)
 }
 
-pub fn extend(
-    store: &SqliteHoldStore,
+pub fn extend<S: Storage>(
+    broker: &Broker<S>,
     id: &HoldId,
     by: Duration,
     who: &Principal,
 ) -> Result<Hold, HoldError> {
     hold_id(id)?;
-    let max_ttl = store.policy.max_ttl;
-    let outcome = store.write(|tx, now| {
-        let mut hold = rows::load(tx, id)?;
-        let owner = rows::release_owner(tx, &hold.change_ticket)?;
+    let max_ttl = broker.policy.max_ttl;
+    let outcome = broker.storage.write(&mut |tx, now| {
+        let mut hold = tx.load(id)?;
+        let owner = tx.release_owner(&hold.change_ticket)?;
         let confirmed = hold.state_at(now) == HoldState::Confirmed;
         access::may_change(who, &hold, owner.as_deref(), "extend", confirmed)?;
         require(&hold, now, &[HoldState::Tentative], "extended")?;
@@ -301,51 +266,36 @@ pub fn extend(
                 max_hours: max_ttl.num_hours(),
             });
         }
-        tx.execute(
-            "UPDATE holds SET expires_at_ns = ?1, version = version + 1 WHERE id = ?2",
-            params![rows::ns(expires_at)?, id.0],
-        )?;
+        tx.set_expiry(id, expires_at)?;
         hold.expires_at = expires_at;
         hold.version += 1;
         let reason = format!("now expires at {}", expires_at.to_rfc3339());
-        let ticket = &hold.change_ticket;
-        audit(
-            tx,
-            now,
-            &who.identity,
-            ticket,
-            Some(id),
-            AuditAction::Extended,
-            &reason,
-        )?;
+        let (ticket, action) = (&hold.change_ticket, AuditAction::Extended);
+        audit(tx, now, &who.identity, ticket, Some(id), action, &reason)?;
         Ok(hold)
     });
-    store.audited(outcome, Some(id), None, who, AuditAction::ExtendRefused)
+    broker.audited(outcome, Some(id), None, who, AuditAction::ExtendRefused)
 }
 
 /// Releasing: a reason of bounded size; a confirmed booking needs one.
-pub fn release(
-    store: &SqliteHoldStore,
+pub fn release<S: Storage>(
+    broker: &Broker<S>,
     id: &HoldId,
     reason: &str,
     who: &Principal,
 ) -> Result<Hold, HoldError> {
     hold_id(id)?;
     let mut violations = Vec::new();
-    bounds::text(
-        "reason",
-        reason,
-        bounds::MAX_REASON_BYTES,
-        false,
-        &mut violations,
-    );
+    let max = bounds::MAX_REASON_BYTES;
+    bounds::text("reason", reason, max, false, &mut violations);
     bounds::verdict(violations)?;
-    let outcome = store.write(|tx, now| {
-        let mut hold = rows::load(tx, id)?;
-        let owner = rows::release_owner(tx, &hold.change_ticket)?;
+    let outcome = broker.storage.write(&mut |tx, now| {
+        let mut hold = tx.load(id)?;
+        let owner = tx.release_owner(&hold.change_ticket)?;
         let confirmed = hold.state_at(now) == HoldState::Confirmed;
         access::may_change(who, &hold, owner.as_deref(), "release", confirmed)?;
-        require(&hold, now, &[HoldState::Tentative, HoldState::Confirmed], "released")?;
+        let active = [HoldState::Tentative, HoldState::Confirmed];
+        require(&hold, now, &active, "released")?;
         if confirmed && reason.trim().is_empty() {
             return Err(HoldError::InvalidRequest {
                 violations: vec![FieldViolation::new(
@@ -354,69 +304,26 @@ pub fn release(
                 )],
             });
         }
-        tx.execute(
-            "UPDATE holds SET state = 'RELEASED', version = version + 1, release_reason = ?1 WHERE id = ?2",
-            params![reason, id.0],
-        )?;
+        tx.set_released(id, reason)?;
         hold.state = HoldState::Released;
         hold.version += 1;
         hold.release_reason = reason.to_owned();
-        let ticket = &hold.change_ticket;
-        audit(tx, now, &who.identity, ticket, Some(id), AuditAction::Released, reason)?;
+        let (ticket, action) = (&hold.change_ticket, AuditAction::Released);
+        audit(tx, now, &who.identity, ticket, Some(id), action, reason)?;
         Ok(hold)
     });
-    store.audited(outcome, Some(id), None, who, AuditAction::ReleaseRefused)
+    broker.audited(outcome, Some(id), None, who, AuditAction::ReleaseRefused)
 }
 
-pub fn sweep_expired(store: &SqliteHoldStore) -> Result<usize, HoldError> {
-    store.write(|tx, now| {
-        let expired: Vec<(String, String, i64)> = tx
-            .prepare("SELECT id, change_ticket, expires_at_ns FROM holds WHERE state = 'TENTATIVE' AND expires_at_ns <= ?1")?
-            .query_map(params![rows::ns(now)?], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
+/// Writes down expiries that reads already honour, each with its record.
+pub fn sweep_expired<S: Storage>(broker: &Broker<S>) -> Result<usize, HoldError> {
+    broker.storage.write(&mut |tx, now| {
+        let expired = tx.expire_due(now)?;
         for (id, ticket, at) in &expired {
-            tx.execute("UPDATE holds SET state = 'EXPIRED', version = version + 1 WHERE id = ?1", params![id])?;
-            let reason = format!("expired at {}", rows::from_ns(*at).to_rfc3339());
-            audit(tx, now, "quorum", ticket, Some(&HoldId(id.clone())), AuditAction::Expired, &reason)?;
+            let reason = format!("expired at {}", at.to_rfc3339());
+            let action = AuditAction::Expired;
+            audit(tx, now, "quorum", ticket, Some(id), action, &reason)?;
         }
         Ok(expired.len())
     })
-}
-
-/// One query for the whole request: holds that end after the horizon starts
-/// are few (the index on `end_ns` skips the past), and filtering people here
-/// beats one query per person, which cost a quarter of FindSlots' throughput.
-pub fn busy_from_holds(
-    store: &SqliteHoldStore,
-    people: &[PersonId],
-    within: TimeRange,
-    except_ticket: &str,
-) -> Result<Vec<crate::HeldTime>, HoldError> {
-    let wanted: HashSet<&str> = people.iter().map(|p| p.0.as_str()).collect();
-    let connection = store.lock()?;
-    let now = rows::ns(store.clock.now())?;
-    let mut statement = connection.prepare_cached(
-        "SELECT a.person_id, a.start_ns, a.end_ns, h.id, h.change_ticket FROM hold_attendees a JOIN holds h ON h.id = a.hold_id
-         WHERE a.end_ns > ?1 AND a.start_ns < ?2 AND h.change_ticket != ?3
-           AND (h.state = 'CONFIRMED' OR (h.state = 'TENTATIVE' AND h.expires_at_ns > ?4))",
-    )?;
-    let (start, end) = (rows::ns(within.start)?, rows::ns(within.end)?);
-    let rows = statement.query_map(params![start, end, except_ticket, now], |r| {
-        Ok(crate::HeldTime {
-            person: PersonId(r.get::<_, String>(0)?),
-            range: TimeRange::new(rows::from_ns(r.get(1)?), rows::from_ns(r.get(2)?)),
-            hold: HoldId(r.get(3)?),
-            change_ticket: r.get(4)?,
-        })
-    })?;
-    let mut busy = Vec::new();
-    for row in rows {
-        let held = row?;
-        if wanted.contains(held.person.0.as_str()) {
-            busy.push(held);
-        }
-    }
-    // Stable order, so the same request gives the same answer byte for byte.
-    busy.sort_by(|a, b| (&a.person, a.range, &a.hold).cmp(&(&b.person, b.range, &b.hold)));
-    Ok(busy)
 }

@@ -8,37 +8,38 @@
 //! whose hold moved on after approval (released, expired, confirmed,
 //! extended, changed) is `MovedOn`, whichever way it moved.
 
-use super::{SqliteHoldStore, audit, new_id, rows};
+use super::{Broker, Storage, Tx, audit, from_ns, new_id, ns};
 use crate::{ApprovalClaims, ApprovalGrant, HoldError, Principal, access, bounds};
 use chrono::{DateTime, Duration, Utc};
 use quorum_domain::{
     AuditAction, FieldViolation, Hold, HoldAttendee, HoldId, HoldState, PersonId, RoleId,
     Substitution, substitute,
 };
-use rusqlite::{OptionalExtension, Transaction, params};
 
-pub fn approve(
-    store: &SqliteHoldStore,
+pub fn approve<S: Storage>(
+    broker: &Broker<S>,
     id: &HoldId,
     who: &Principal,
     substitutions: &[Substitution],
     token_ttl: Duration,
 ) -> Result<ApprovalGrant, HoldError> {
     check_approval(id, substitutions)?;
-    if token_ttl <= Duration::zero() || token_ttl > store.policy.max_token_ttl {
+    if token_ttl <= Duration::zero() || token_ttl > broker.policy.max_token_ttl {
         return Err(HoldError::InvalidRequest {
             violations: vec![FieldViolation::new(
                 "token_ttl_seconds",
                 format!(
                     "the token's time-to-live must be positive and at most {} hours",
-                    store.policy.max_token_ttl.num_hours()
+                    broker.policy.max_token_ttl.num_hours()
                 ),
             )],
         });
     }
-    let outcome =
-        store.write(|tx, now| approve_in(store, tx, now, id, who, substitutions, token_ttl));
-    store.audited(outcome, Some(id), None, who, AuditAction::ApprovalRefused)
+    let signer = &broker.signer;
+    let outcome = broker
+        .storage
+        .write(&mut |tx, now| approve_in(signer, tx, now, id, who, substitutions, token_ttl));
+    broker.audited(outcome, Some(id), None, who, AuditAction::ApprovalRefused)
 }
 
 fn check_approval(id: &HoldId, substitutions: &[Substitution]) -> Result<(), HoldError> {
@@ -75,17 +76,17 @@ fn check_approval(id: &HoldId, substitutions: &[Substitution]) -> Result<(), Hol
 }
 
 fn approve_in(
-    store: &SqliteHoldStore,
-    tx: &Transaction<'_>,
+    signer: &crate::TokenSigner,
+    tx: &mut dyn Tx,
     now: DateTime<Utc>,
     id: &HoldId,
     who: &Principal,
     substitutions: &[Substitution],
     token_ttl: Duration,
 ) -> Result<ApprovalGrant, HoldError> {
-    let hold = rows::load(tx, id)?;
+    let hold = tx.load(id)?;
     // Every placed hold's ticket has an owner; a missing one fails closed.
-    let owner = rows::release_owner(tx, &hold.change_ticket)?;
+    let owner = tx.release_owner(&hold.change_ticket)?;
     access::may_approve(who, &hold, owner.as_deref())?;
     let approver = who.identity.as_str();
     let state = hold.state_at(now);
@@ -107,8 +108,8 @@ fn approve_in(
         token_id: new_id("T"),
         hold_id: id.0.clone(),
         change_ticket: hold.change_ticket.clone(),
-        slot_start_ns: rows::ns(hold.slot.start)?,
-        slot_end_ns: rows::ns(hold.slot.end)?,
+        slot_start_ns: ns(hold.slot.start)?,
+        slot_end_ns: ns(hold.slot.end)?,
         attendees: attendees
             .iter()
             .map(|a| (a.person.0.clone(), a.role.0.clone()))
@@ -119,13 +120,10 @@ fn approve_in(
             .collect(),
         approver: approver.to_owned(),
         hold_version: hold.version,
-        expires_at_ns: rows::ns(expires_at)?,
+        expires_at_ns: ns(expires_at)?,
     };
-    let token = store.signer.sign(&claims)?;
-    tx.execute(
-        "INSERT INTO approvals (token_id, hold_id, approver, expires_at_ns) VALUES (?1, ?2, ?3, ?4)",
-        params![claims.token_id, id.0, approver, claims.expires_at_ns],
-    )?;
+    let token = signer.sign(&claims)?;
+    tx.record_approval(&claims.token_id, id, approver, expires_at)?;
     let named: Vec<String> = substitutions
         .iter()
         .map(|s| format!("{}: {} -> {}", s.role, s.from, s.to))
@@ -148,8 +146,8 @@ fn approve_in(
     Ok(ApprovalGrant { token, expires_at })
 }
 
-pub fn confirm(
-    store: &SqliteHoldStore,
+pub fn confirm<S: Storage>(
+    broker: &Broker<S>,
     id: &HoldId,
     token: &str,
     who: &Principal,
@@ -164,11 +162,12 @@ pub fn confirm(
         &mut violations,
     );
     bounds::verdict(violations)?;
-    let outcome = store
-        .signer
-        .verify(token)
-        .and_then(|claims| store.write(|tx, now| confirm_in(tx, now, id, &claims, who)));
-    store.audited(outcome, Some(id), None, who, AuditAction::TokenRefused)
+    let outcome = broker.signer.verify(token).and_then(|claims| {
+        broker
+            .storage
+            .write(&mut |tx, now| confirm_in(tx, now, id, &claims, who))
+    });
+    broker.audited(outcome, Some(id), None, who, AuditAction::TokenRefused)
 }
 
 fn moved_on(hold: &Hold, what: &str) -> HoldError {
@@ -185,14 +184,14 @@ fn refused(reason: impl Into<String>) -> HoldError {
 }
 
 fn confirm_in(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Tx,
     now: DateTime<Utc>,
     id: &HoldId,
     claims: &ApprovalClaims,
     who: &Principal,
 ) -> Result<Hold, HoldError> {
-    let mut hold = rows::load(tx, id)?;
-    let owner = rows::release_owner(tx, &hold.change_ticket)?;
+    let mut hold = tx.load(id)?;
+    let owner = tx.release_owner(&hold.change_ticket)?;
     access::may_confirm(who, &hold, owner.as_deref())?;
     check_claims(tx, now, &hold, claims)?;
     let approved: Vec<HoldAttendee> = claims
@@ -203,41 +202,18 @@ fn confirm_in(
             role: RoleId(r.clone()),
         })
         .collect();
-    let newcomers: Vec<&PersonId> = approved
+    let newcomers = approved
         .iter()
-        .map(|a| &a.person)
-        .filter(|p| !hold.attendees.iter().any(|a| &a.person == *p))
-        .collect();
-    if !newcomers.is_empty() {
-        let holds = rows::conflicting_holds(tx, &newcomers, hold.slot, &hold.change_ticket, now)?;
-        if !holds.is_empty() {
-            return Err(HoldError::Conflict { holds });
-        }
-    }
-    let changed = tx.execute(
-        "UPDATE holds SET state = 'CONFIRMED', version = version + 1
-         WHERE id = ?1 AND state = 'TENTATIVE' AND version = ?2 AND expires_at_ns > ?3",
-        params![
-            id.0,
-            i64::try_from(claims.hold_version).unwrap_or(-1),
-            rows::ns(now)?
-        ],
-    )?;
-    if changed != 1 {
+        .any(|a| !hold.attendees.iter().any(|h| h.person == a.person));
+    if !tx.set_confirmed(id, claims.hold_version, now)? {
         return Err(moved_on(&hold, "it changed while it was being confirmed"));
     }
-    if !newcomers.is_empty() {
-        tx.execute(
-            "DELETE FROM hold_attendees WHERE hold_id = ?1",
-            params![id.0],
-        )?;
+    if newcomers {
+        // The store refuses newcomers who are busy in another ticket's hold.
         hold.attendees = approved;
-        rows::insert_attendees(tx, &hold)?;
+        tx.replace_attendees(&hold, now)?;
     }
-    tx.execute(
-        "INSERT INTO used_tokens (token_id, hold_id, used_at_ns) VALUES (?1, ?2, ?3)",
-        params![claims.token_id, id.0, rows::ns(now)?],
-    )?;
+    tx.spend_token(&claims.token_id, id, now)?;
     hold.state = HoldState::Confirmed;
     hold.version += 1;
     let reason = format!(
@@ -258,7 +234,7 @@ fn confirm_in(
 
 /// Every way a genuine token can still be the wrong one for this hold now.
 fn check_claims(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Tx,
     now: DateTime<Utc>,
     hold: &Hold,
     claims: &ApprovalClaims,
@@ -275,33 +251,20 @@ fn check_claims(
             claims.change_ticket
         )));
     }
-    if rows::ns(now)? >= claims.expires_at_ns {
+    if ns(now)? >= claims.expires_at_ns {
         return Err(refused(format!(
             "the token expired at {}",
-            rows::from_ns(claims.expires_at_ns).to_rfc3339()
+            from_ns(claims.expires_at_ns).to_rfc3339()
         )));
     }
-    let issued: Option<String> = tx
-        .query_row(
-            "SELECT hold_id FROM approvals WHERE token_id = ?1",
-            params![claims.token_id],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let issued = tx.approval_hold(&claims.token_id)?;
     if issued.as_deref() != Some(hold.id.0.as_str()) {
         return Err(refused("this store never issued the token"));
     }
-    let spent: Option<i64> = tx
-        .query_row(
-            "SELECT used_at_ns FROM used_tokens WHERE token_id = ?1",
-            params![claims.token_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(at) = spent {
+    if let Some(at) = tx.token_spent_at(&claims.token_id)? {
         return Err(refused(format!(
             "the token was already used at {}",
-            rows::from_ns(at).to_rfc3339()
+            at.to_rfc3339()
         )));
     }
     // From here the token is genuine, unspent and meant for this hold: what
@@ -319,9 +282,7 @@ fn check_claims(
             ),
         ));
     }
-    if (claims.slot_start_ns, claims.slot_end_ns)
-        != (rows::ns(hold.slot.start)?, rows::ns(hold.slot.end)?)
-    {
+    if (claims.slot_start_ns, claims.slot_end_ns) != (ns(hold.slot.start)?, ns(hold.slot.end)?) {
         return Err(moved_on(hold, "its slot differs from the approved one"));
     }
     let substitutions: Vec<Substitution> = claims

@@ -1,0 +1,139 @@
+//! The schema, as embedded, numbered migrations applied at start-up. Each
+//! runs once, in order, recorded in `quorum_migrations`; replicas starting
+//! together take an advisory lock first, so exactly one applies them and the
+//! rest find them applied. A migration is never edited once released: a
+//! change is a new one at the end of the list.
+//!
+//! Double booking is impossible by construction: `hold_attendees` has one
+//! row per (hold, attendee) with its time range, and an exclusion constraint
+//! forbids two blocking rows of different tickets for one person with
+//! overlapping ranges. Ranges are `int8range` over Unix nanoseconds, not
+//! `tstzrange`: timestamps are honoured to the nanosecond, and a microsecond
+//! `tstzrange` would let two holds that overlap by less than a microsecond
+//! through, or refuse two that only touch.
+
+use postgres::Transaction;
+
+/// (version, name, SQL), in order.
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[(1, "holds, approvals, audit log", V1)];
+
+const V1: &str = r#"
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BYTEA NOT NULL);
+CREATE TABLE tickets (
+    change_ticket TEXT PRIMARY KEY,
+    release_owner TEXT NOT NULL,
+    created_at_ns BIGINT NOT NULL
+);
+CREATE INDEX tickets_by_owner ON tickets (release_owner);
+CREATE TABLE holds (
+    id TEXT PRIMARY KEY,
+    change_ticket TEXT NOT NULL REFERENCES tickets (change_ticket),
+    start_ns BIGINT NOT NULL,
+    end_ns BIGINT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('TENTATIVE', 'CONFIRMED', 'RELEASED', 'EXPIRED')),
+    expires_at_ns BIGINT NOT NULL,
+    created_at_ns BIGINT NOT NULL,
+    requester TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    request_fingerprint TEXT NOT NULL,
+    release_reason TEXT NOT NULL DEFAULT '',
+    UNIQUE (requester, idempotency_key)
+);
+CREATE INDEX holds_by_ticket ON holds (change_ticket);
+CREATE INDEX holds_by_start ON holds (start_ns, id);
+CREATE INDEX holds_due ON holds (expires_at_ns) WHERE state = 'TENTATIVE';
+-- One row per (hold, attendee). `state` says whether the row still blocks
+-- the person: it follows the hold's state, and a placing transaction marks
+-- rows whose hold expired by the database clock EXPIRED before it inserts,
+-- since expiry (a comparison with now) cannot be in an index predicate.
+-- `holds.state` is what the sweeper writes down for the audit log.
+CREATE TABLE hold_attendees (
+    hold_id TEXT NOT NULL REFERENCES holds (id),
+    person_id TEXT NOT NULL,
+    role_id TEXT NOT NULL,
+    change_ticket TEXT NOT NULL,
+    during INT8RANGE NOT NULL,
+    expires_at_ns BIGINT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('TENTATIVE', 'CONFIRMED', 'RELEASED', 'EXPIRED')),
+    PRIMARY KEY (hold_id, person_id),
+    CONSTRAINT no_double_booking EXCLUDE USING gist (
+        person_id WITH =, during WITH &&, change_ticket WITH <>
+    ) WHERE (state IN ('TENTATIVE', 'CONFIRMED'))
+);
+CREATE TABLE approvals (
+    token_id TEXT PRIMARY KEY,
+    hold_id TEXT NOT NULL REFERENCES holds (id),
+    approver TEXT NOT NULL,
+    expires_at_ns BIGINT NOT NULL
+);
+CREATE TABLE used_tokens (
+    token_id TEXT PRIMARY KEY REFERENCES approvals (token_id),
+    hold_id TEXT NOT NULL,
+    used_at_ns BIGINT NOT NULL
+);
+-- Identity ALWAYS: an insert cannot name a sequence to overwrite.
+CREATE TABLE audit_log (
+    sequence BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at_ns BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    change_ticket TEXT NOT NULL,
+    hold_id TEXT,
+    action TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX audit_by_ticket ON audit_log (change_ticket, sequence);
+CREATE FUNCTION audit_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit log is append-only';
+END
+$$;
+-- Row triggers catch UPDATE, DELETE and INSERT ... ON CONFLICT DO UPDATE;
+-- TRUNCATE fires no row trigger, so it has its own.
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_is_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_is_append_only();
+CREATE TABLE refusal_budget (
+    actor TEXT PRIMARY KEY,
+    window_start_ns BIGINT NOT NULL,
+    logged BIGINT NOT NULL,
+    suppressed BIGINT NOT NULL
+);
+"#;
+
+/// Any number; the same in every replica, so they exclude one another.
+const LOCK_KEY: i64 = 0x5155_4f52_554d; // "QUORUM"
+
+/// Applies the migrations not yet applied, in one transaction.
+pub fn run(tx: &mut Transaction<'_>) -> Result<usize, postgres::Error> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS quorum_migrations (
+            version INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    )?;
+    let mut applied = 0;
+    for (version, name, sql) in MIGRATIONS {
+        let done = tx
+            .query_opt(
+                "SELECT 1 FROM quorum_migrations WHERE version = $1",
+                &[version],
+            )?
+            .is_some();
+        if done {
+            continue;
+        }
+        tx.batch_execute(sql)?;
+        tx.execute(
+            "INSERT INTO quorum_migrations (version, name) VALUES ($1, $2)",
+            &[version, name],
+        )?;
+        tracing::info!(version, name, "database migration applied");
+        applied += 1;
+    }
+    Ok(applied)
+}
