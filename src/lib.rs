@@ -12,5 +12,6 @@ pub mod error;
 pub mod hold_broker;
 pub mod json;
 pub mod pb;
+pub mod picture;
 pub mod server;
 pub mod slot_finder;
