@@ -251,3 +251,25 @@ async fn find_slots_html_with_a_server_writes_the_same_page_as_locally() {
     );
     assert_eq!(local, remote);
 }
+
+#[test]
+fn the_readme_shows_a_screenshot_of_every_top_level_fixture() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    for entry in std::fs::read_dir(root.join("fixtures")).expect("fixtures") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let name = path.file_stem().expect("a name").to_string_lossy();
+        let picture = format!("docs/pictures/{name}.png");
+        let bytes = std::fs::read(root.join(&picture))
+            .unwrap_or_else(|e| panic!("{picture}: {e} (QUORUM_UPDATE_SCREENSHOTS=1 makes it)"));
+        assert!(bytes.starts_with(b"\x89PNG"), "{picture} is not a PNG");
+        assert!(bytes.len() < 300_000, "{picture} is not small");
+        assert!(
+            readme.contains(&format!("]({picture})")),
+            "the README does not show {picture}"
+        );
+    }
+}

@@ -216,7 +216,36 @@ fn rejected_lane(view: &SlotsView, axis: &Axis, top: f64, out: &mut String) {
     for run in &view.rejected {
         if let Some((x, w)) = axis.span(run.starts) {
             let class = format!("rej {}", run.reason.class());
-            rect(out, &class, (x, top, w, REJECTED_H), &run.text);
+            rect(out, &class, (x, top, w, REJECTED_H), &hover_text(&run.text));
         }
+    }
+}
+
+/// Longest hover text of a rejected run, in characters.
+const HOVER_CHARS: usize = 480;
+
+/// A run's explanation, cut where it would swamp the page: on a large
+/// problem one run can name dozens of people's busy time (kilobytes each),
+/// and a few hundred such runs would make the page tens of megabytes.
+fn hover_text(text: &str) -> String {
+    match text.char_indices().nth(HOVER_CHARS) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}… (the whole list: find-slots --explain)", &text[..cut]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_explanations_are_cut_on_a_character_boundary() {
+        let short = "rejected by the busy time of sec-1";
+        assert_eq!(hover_text(short), short);
+        let long = "é".repeat(HOVER_CHARS + 10);
+        let cut = hover_text(&long);
+        assert!(cut.starts_with(&"é".repeat(HOVER_CHARS)));
+        assert!(cut.ends_with("(the whole list: find-slots --explain)"));
+        assert!(cut.chars().count() < HOVER_CHARS + 50);
     }
 }

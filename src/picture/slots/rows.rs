@@ -147,7 +147,7 @@ fn person(view: &SlotsView, row: &PersonRow, axis: &Axis, top: f64, out: &mut St
         if let Some((x, w)) = axis.span(slot.range) {
             rect(out, class, (x, top + 1.0, w, ROW_H - 2.0), "");
             if class == "slot-row" && x >= text_end {
-                text_end = x + 8.0 * (slot.rank.to_string().len() as f64) + 4.0;
+                text_end = x + w.max(8.0 * slot.rank.to_string().len() as f64 + 4.0);
                 let _ = write!(
                     out,
                     "<text class=\"rank\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
