@@ -12,6 +12,7 @@ pub mod error;
 pub mod hold_broker;
 pub mod json;
 pub mod pb;
+pub mod picture;
 pub mod release_planner;
 pub mod server;
 pub mod slot_finder;

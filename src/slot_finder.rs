@@ -4,7 +4,7 @@
 
 use crate::calendar_sources::{CalendarReader, read_calendars};
 use crate::{convert, error::ServiceError, pb};
-use quorum_domain::{PersonId, ProblemLimits};
+use quorum_domain::{FieldViolation, PersonId, ProblemLimits};
 use quorum_holds::HoldStore;
 use quorum_solver::{StopSignal, find_slots};
 use std::sync::{
@@ -160,18 +160,14 @@ impl SlotFinderService {
     }
 }
 
-#[tonic::async_trait]
-impl pb::slot_finder_server::SlotFinder for SlotFinderService {
-    #[tracing::instrument(skip_all, fields(change_ticket = %request.get_ref().change_ticket))]
-    async fn find_slots(
+impl SlotFinderService {
+    /// Solves one request off the async runtime, within the server's budget
+    /// (or the client's, when shorter) and the concurrent-solve limit.
+    async fn solve(
         &self,
-        request: Request<pb::FindSlotsRequest>,
-    ) -> Result<Response<pb::FindSlotsResponse>, Status> {
-        let client_limit = request
-            .metadata()
-            .get("grpc-timeout")
-            .and_then(|v| v.to_str().ok())
-            .and_then(grpc_timeout);
+        request: pb::FindSlotsRequest,
+        client_limit: Option<Duration>,
+    ) -> Result<pb::FindSlotsResponse, ServiceError> {
         let limit = client_limit.map_or(self.max_solve_time, |c| c.min(self.max_solve_time));
         let budget = SolveBudget::new(limit);
         let _guard = budget.abandon_on_drop();
@@ -189,7 +185,7 @@ impl pb::slot_finder_server::SlotFinder for SlotFinderService {
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
             let outcome = solve_with_sources(
-                request.into_inner(),
+                request,
                 &limits,
                 holds.as_deref(),
                 calendars.as_ref(),
@@ -211,7 +207,73 @@ impl pb::slot_finder_server::SlotFinder for SlotFinderService {
             ),
             Err(error) => tracing::info!(%error, "refused"),
         }
-        Ok(Response::new(outcome?))
+        outcome
+    }
+}
+
+/// The client's deadline, from its `grpc-timeout` header.
+fn client_limit(metadata: &tonic::metadata::MetadataMap) -> Option<Duration> {
+    metadata
+        .get("grpc-timeout")
+        .and_then(|v| v.to_str().ok())
+        .and_then(grpc_timeout)
+}
+
+/// The picture's zone: empty is UTC, anything else must be an IANA name.
+fn picture_zone(zone: &str) -> Result<chrono_tz::Tz, ServiceError> {
+    if zone.is_empty() {
+        return Ok(chrono_tz::Tz::UTC);
+    }
+    zone.parse().map_err(|_| ServiceError::InvalidRequest {
+        violations: vec![FieldViolation::new(
+            "zone",
+            format!("{zone:?} is not an IANA time zone; write a name such as Europe/Berlin or UTC"),
+        )],
+    })
+}
+
+#[tonic::async_trait]
+impl pb::slot_finder_server::SlotFinder for SlotFinderService {
+    #[tracing::instrument(skip_all, fields(change_ticket = %request.get_ref().change_ticket))]
+    async fn find_slots(
+        &self,
+        request: Request<pb::FindSlotsRequest>,
+    ) -> Result<Response<pb::FindSlotsResponse>, Status> {
+        let limit = client_limit(request.metadata());
+        Ok(Response::new(
+            self.solve(request.into_inner(), limit).await?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn render_slots(
+        &self,
+        request: Request<pb::RenderSlotsRequest>,
+    ) -> Result<Response<pb::RenderSlotsResponse>, Status> {
+        let limit = client_limit(request.metadata());
+        let pb::RenderSlotsRequest { request, zone } = request.into_inner();
+        let zone = picture_zone(&zone)?;
+        let Some(mut request) = request else {
+            return Err(ServiceError::InvalidRequest {
+                violations: vec![FieldViolation::new(
+                    "request",
+                    "the request to solve is required",
+                )],
+            }
+            .into());
+        };
+        // The picture draws why earlier starts lost, so it always asks.
+        request.explain = true;
+        let response = self.solve(request.clone(), limit).await?;
+        // Drawing a large answer takes milliseconds of CPU: off the runtime too.
+        let html = tokio::task::spawn_blocking(move || {
+            crate::picture::render_slots(&request, &response, zone)
+        })
+        .await
+        .map_err(|e| ServiceError::SolverTask {
+            detail: e.to_string(),
+        })??;
+        Ok(Response::new(pb::RenderSlotsResponse { html }))
     }
 }
 

@@ -34,6 +34,10 @@ pub struct FindSlotsArgs {
     /// Also explain why earlier starts were rejected (sets explain: true).
     #[arg(long)]
     pub explain: bool,
+    /// Also write the answer as a picture: one self-contained HTML page
+    /// (opens offline). Solves with explain on, so rejected starts are drawn.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
     #[command(flatten)]
     pub hold: HoldSlotArgs,
 }
@@ -66,6 +70,11 @@ pub enum CliError {
     Rpc(tonic::Status),
     #[error(transparent)]
     Hold(#[from] HoldSlotError),
+    #[error("cannot write the picture to {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl From<ServiceError> for CliError {
@@ -156,7 +165,10 @@ pub async fn run(args: &FindSlotsArgs) -> Result<String, CliError> {
         request.top_k = top_k;
     }
     request.explain |= args.explain;
-    let response = match &args.server {
+    let explain_asked = request.explain;
+    // The picture draws why earlier starts lost, so it always asks.
+    request.explain |= args.html.is_some();
+    let mut response = match &args.server {
         None => solve_request(request.clone(), &ProblemLimits::default(), &NeverStop)?,
         Some(server) => {
             let mut client = pb::slot_finder_client::SlotFinderClient::new(connect(server).await?);
@@ -167,11 +179,20 @@ pub async fn run(args: &FindSlotsArgs) -> Result<String, CliError> {
                 .into_inner()
         }
     };
+    if let Some(path) = &args.html {
+        write_picture(path, &request, &response, args.zone)?;
+        if !explain_asked {
+            response.rejected_starts = None;
+        }
+    }
     let mut out = if args.json {
         json::response_to_json(&response)?
     } else {
         render_table(&request, &response, args.zone)
     };
+    if let (Some(path), false) = (&args.html, args.json) {
+        let _ = writeln!(out, "\nPicture: {}", path.display());
+    }
     if let Some(rank) = args.hold.hold {
         let place = hold_slot::place_request(&response, rank, &args.hold)?;
         let hold = hold_slot::place(args.server.as_deref(), place, &args.hold).await?;
@@ -182,6 +203,20 @@ pub async fn run(args: &FindSlotsArgs) -> Result<String, CliError> {
         }
     }
     Ok(out)
+}
+
+/// The answer as one HTML page at `path` (see [`crate::picture`]).
+fn write_picture(
+    path: &std::path::Path,
+    request: &pb::FindSlotsRequest,
+    response: &pb::FindSlotsResponse,
+    zone: Tz,
+) -> Result<(), CliError> {
+    let html = crate::picture::render_slots(request, response, zone)?;
+    std::fs::write(path, html).map_err(|source| CliError::Write {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn instant(ts: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
