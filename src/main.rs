@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use quorum::cli::find_slots::{self, FindSlotsArgs};
 use quorum::cli::holds::{self, HoldsArgs};
 use quorum::cli::load::{self, LoadArgs};
+use quorum::cli::load_holds;
 use quorum::server::{ConnectionLimits, HoldBrokerConfig, ServerConfig, TlsFiles, serve};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,8 @@ enum Command {
     Holds(HoldsArgs),
     /// Load a running server with one request file and report throughput and latency.
     Load(LoadArgs),
+    /// Load one or more hold broker replicas with PlaceHold calls (development mode).
+    LoadHolds(load_holds::HoldLoadArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -274,6 +277,12 @@ async fn main() -> ExitCode {
         Command::Holds(args) => print_outcome(holds::run(&args).await),
         Command::Load(args) => print_outcome(
             load::run(&args)
+                .await
+                .and_then(load::require_success)
+                .map(|report| report.render()),
+        ),
+        Command::LoadHolds(args) => print_outcome(
+            load_holds::run(&args)
                 .await
                 .and_then(load::require_success)
                 .map(|report| report.render()),

@@ -5,3 +5,4 @@ pub mod connect;
 pub mod find_slots;
 pub mod holds;
 pub mod load;
+pub mod load_holds;

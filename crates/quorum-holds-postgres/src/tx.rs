@@ -9,12 +9,12 @@ use chrono::{DateTime, Utc};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Row, Statement, Transaction};
-use std::collections::HashMap;
 use quorum_domain::{
     AuditRecord, Hold, HoldAttendee, HoldId, HoldState, PersonId, RoleId, TimeRange,
 };
 use quorum_holds::HoldError;
 use quorum_holds::broker::{AuditEntry, ListQuery, RefusalWindow, Tx, from_ns, ns};
+use std::collections::HashMap;
 
 pub struct PgTx<'c> {
     tx: Transaction<'c>,
