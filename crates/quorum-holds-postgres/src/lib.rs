@@ -50,7 +50,7 @@ pub struct PoolSettings {
 impl Default for PoolSettings {
     fn default() -> Self {
         Self {
-            max_connections: 16,
+            max_connections: 32,
             connect_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(10),
         }
