@@ -61,7 +61,11 @@ fn render(c: &mut Criterion) {
             "picture/{name}: {} people, {} slots, {} rejected runs, {} bytes of HTML",
             request.people.len(),
             response.slots.len(),
-            response.rejected_starts.len(),
+            response.rejected_starts.as_ref().map_or(0, |t| t
+                .groups
+                .iter()
+                .map(|g| g.runs.len())
+                .sum::<usize>()),
             html.len()
         );
         group.bench_function(format!("render_slots/{name}"), |b| {

@@ -9,6 +9,7 @@ use quorum::cli::find_slots::{self, FindSlotsArgs};
 use quorum::cli::health::{self, HealthArgs};
 use quorum::cli::holds::{self, HoldsArgs};
 use quorum::cli::load::{self, LoadArgs};
+use quorum::cli::load_holds;
 use quorum::cli::plan::{self, PlanArgs};
 use quorum::server::{ConnectionLimits, HoldBrokerConfig, ServerConfig, TlsFiles, serve};
 use quorum_calendars::Sources;
@@ -46,6 +47,8 @@ enum Command {
     Health(HealthArgs),
     /// Import calendar files or fetch from configured sources into `people` entries.
     Calendars(CalendarsArgs),
+    /// Load one or more hold broker replicas with PlaceHold calls (development mode).
+    LoadHolds(load_holds::HoldLoadArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -311,6 +314,12 @@ async fn main() -> ExitCode {
         Command::Holds(args) => print_outcome(holds::run(&args).await),
         Command::Load(args) => print_outcome(
             load::run(&args)
+                .await
+                .and_then(load::require_success)
+                .map(|report| report.render()),
+        ),
+        Command::LoadHolds(args) => print_outcome(
+            load_holds::run(&args)
                 .await
                 .and_then(load::require_success)
                 .map(|report| report.render()),

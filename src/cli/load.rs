@@ -99,7 +99,8 @@ impl LoadReport {
     }
 }
 
-fn histogram() -> Result<Histogram<u64>, LoadError> {
+/// Latencies in microseconds, from 1 µs to a minute.
+pub(crate) fn histogram() -> Result<Histogram<u64>, LoadError> {
     Histogram::new_with_bounds(1, 60_000_000, 3).map_err(|e| LoadError::Arguments(e.to_string()))
 }
 

@@ -11,4 +11,5 @@ pub mod health;
 pub mod hold_slot;
 pub mod holds;
 pub mod load;
+pub mod load_holds;
 pub mod plan;

@@ -100,7 +100,12 @@ case "$cmd" in
     if [[ -f "$dir/data/postmaster.pid" ]]; then
       as_owner "$bin/pg_ctl" -D "$dir/data" -w -t 60 -m immediate stop >/dev/null 2>&1 || true
     fi
-    rm -rf "$dir"
+    # Exiting backends may still be removing their files: try a few times.
+    for _ in 1 2 3 4 5; do
+      rm -rf "$dir" 2>/dev/null && [[ ! -e "$dir" ]] && break
+      sleep 0.2
+    done
+    [[ ! -e "$dir" ]] || die "could not remove $dir"
     ;;
   *)
     die "usage: postgres.sh bindir | start DIR PORT | stop DIR | destroy DIR"

@@ -50,7 +50,7 @@ pub struct PoolSettings {
 impl Default for PoolSettings {
     fn default() -> Self {
         Self {
-            max_connections: 16,
+            max_connections: 32,
             connect_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(10),
         }
@@ -59,7 +59,8 @@ impl Default for PoolSettings {
 
 /// The PostgreSQL database's transactions.
 pub struct PostgresStorage {
-    pool: r2d2::Pool<pool::Manager>,
+    /// Always `Some` until dropped (see the `Drop` impl).
+    pool: Option<r2d2::Pool<pool::Manager>>,
     /// `None`: the database's clock decides expiry, the same for every
     /// replica. Tests set a manual clock.
     clock: Option<Arc<dyn Clock>>,
@@ -103,7 +104,10 @@ impl PostgresStorage {
             .connection_timeout(settings.connect_timeout)
             .test_on_check_out(true)
             .build_unchecked(manager);
-        let storage = Self { pool, clock };
+        let storage = Self {
+            pool: Some(pool),
+            clock,
+        };
         storage.migrate()?;
         Ok(storage)
     }
@@ -119,7 +123,10 @@ impl PostgresStorage {
     }
 
     fn client(&self) -> Result<r2d2::PooledConnection<pool::Manager>, HoldError> {
-        self.pool.get().map_err(|e| HoldError::Unavailable {
+        let pool = self.pool.as_ref().ok_or_else(|| HoldError::Unavailable {
+            detail: "the store is closing".into(),
+        })?;
+        pool.get().map_err(|e| HoldError::Unavailable {
             detail: format!("no connection to PostgreSQL: {e}"),
         })
     }
@@ -179,6 +186,17 @@ impl PostgresStorage {
             // collide again in step.
             let pause = rand::random::<u64>() % (2 * u64::from(attempt));
             std::thread::sleep(Duration::from_millis(pause));
+        }
+    }
+}
+
+/// Each connection owns a small runtime, which panics if it is dropped on an
+/// async runtime's thread — where a server drops its services on shutdown.
+/// So the pool is dropped on a thread of its own.
+impl Drop for PostgresStorage {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
         }
     }
 }
