@@ -30,6 +30,27 @@ pub fn server_url(server: &str) -> String {
     }
 }
 
+/// Adds the caller's credentials to every call: a bearer token from the
+/// server's token file, or (development mode) the claimed identity.
+pub fn credentials(
+    token: Option<&str>,
+    identity: Option<&str>,
+) -> impl FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Clone {
+    use tonic::metadata::MetadataValue;
+    let bearer = token.and_then(|t| MetadataValue::try_from(format!("Bearer {t}")).ok());
+    let identity = identity.and_then(|i| MetadataValue::try_from(i).ok());
+    move |mut call| {
+        if let Some(value) = &bearer {
+            call.metadata_mut().insert("authorization", value.clone());
+        }
+        if let Some(value) = &identity {
+            call.metadata_mut()
+                .insert(crate::auth::IDENTITY_HEADER, value.clone());
+        }
+        Ok(call)
+    }
+}
+
 /// Connects to `server`, saying plainly what went wrong when it cannot.
 pub async fn connect(server: &str) -> Result<Channel, ConnectError> {
     connect_with_tls(server, None).await

@@ -3,9 +3,8 @@
 //! and role ids exactly as the broker wants them), so nobody copies ids and
 //! UTC instants out of a table by hand.
 
-use crate::cli::connect::{ConnectError, DEFAULT_SERVER, connect};
-use crate::{auth::IDENTITY_HEADER, json, pb};
-use tonic::{Request, metadata::MetadataValue};
+use crate::cli::connect::{ConnectError, DEFAULT_SERVER, connect, credentials};
+use crate::{json, pb};
 
 /// Who places the hold, and how it lives.
 #[derive(Debug, Clone, clap::Args)]
@@ -88,25 +87,9 @@ pub async fn place(
     args: &HoldSlotArgs,
 ) -> Result<pb::Hold, HoldSlotError> {
     let channel = connect(server.unwrap_or(DEFAULT_SERVER)).await?;
-    let bearer = args.token.as_ref().map(|t| format!("Bearer {t}"));
-    let identity = args.identity.clone();
     let mut client = pb::hold_broker_client::HoldBrokerClient::with_interceptor(
         channel,
-        move |mut call: Request<()>| {
-            if let Some(v) = bearer
-                .as_deref()
-                .and_then(|b| MetadataValue::try_from(b).ok())
-            {
-                call.metadata_mut().insert("authorization", v);
-            }
-            if let Some(v) = identity
-                .as_deref()
-                .and_then(|i| MetadataValue::try_from(i).ok())
-            {
-                call.metadata_mut().insert(IDENTITY_HEADER, v);
-            }
-            Ok(call)
-        },
+        credentials(args.token.as_deref(), args.identity.as_deref()),
     );
     Ok(client
         .place_hold(request)

@@ -1,11 +1,11 @@
 //! `quorum holds …`: the hold broker from the command line, against a running
 //! server. Answers print as proto3 JSON.
 
-use crate::cli::connect::{ConnectError, DEFAULT_SERVER, connect_with_tls};
-use crate::{auth::IDENTITY_HEADER, convert::to_timestamp, json, pb};
+use crate::cli::connect::{ConnectError, DEFAULT_SERVER, connect_with_tls, credentials};
+use crate::{convert::to_timestamp, json, pb};
 use chrono::{DateTime, Utc};
+use tonic::Status;
 use tonic::transport::{Certificate, ClientTlsConfig, Identity};
-use tonic::{Request, Status, metadata::MetadataValue};
 
 #[derive(Debug, clap::Args)]
 pub struct HoldsArgs {
@@ -219,25 +219,9 @@ fn client_tls(args: &HoldsArgs) -> Result<Option<ClientTlsConfig>, HoldsCliError
 
 pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
     let channel = connect_with_tls(&args.server, client_tls(args)?).await?;
-    let bearer = args.token.as_ref().map(|t| format!("Bearer {t}"));
-    let identity = args.identity.clone();
     let mut client = pb::hold_broker_client::HoldBrokerClient::with_interceptor(
         channel,
-        move |mut request: Request<()>| {
-            if let Some(value) = bearer
-                .as_ref()
-                .and_then(|b| MetadataValue::try_from(b.as_str()).ok())
-            {
-                request.metadata_mut().insert("authorization", value);
-            }
-            if let Some(value) = identity
-                .as_ref()
-                .and_then(|i| MetadataValue::try_from(i.as_str()).ok())
-            {
-                request.metadata_mut().insert(IDENTITY_HEADER, value);
-            }
-            Ok(request)
-        },
+        credentials(args.token.as_deref(), args.identity.as_deref()),
     );
     let hold_json = |hold: pb::Hold| json::to_json("quorum.v1.Hold", &hold);
     Ok(match &args.command {
