@@ -93,11 +93,20 @@ impl From<ServiceError> for Status {
                 Status::unavailable(message)
             }
             ServiceError::Holds(HoldError::NotFound { .. }) => Status::not_found(message),
-            ServiceError::Holds(HoldError::Conflict { holds }) => {
-                // Machines read the conflicting holds from ErrorInfo, not the text.
-                let ids: Vec<&str> = holds.iter().map(|h| h.0.as_str()).collect();
-                let metadata: std::collections::HashMap<String, String> =
-                    [("conflicting_holds".to_owned(), ids.join(","))].into();
+            ServiceError::Holds(HoldError::Conflict { clashes }) => {
+                // Machines read the conflicting holds and the attendees they
+                // clash on from ErrorInfo, not the text.
+                let ids: Vec<&str> = quorum_holds::clashing_holds(&clashes)
+                    .into_iter()
+                    .map(|h| h.0.as_str())
+                    .collect();
+                let mut people: Vec<&str> = clashes.iter().map(|c| c.person.0.as_str()).collect();
+                people.dedup();
+                let metadata: std::collections::HashMap<String, String> = [
+                    ("conflicting_holds".to_owned(), ids.join(",")),
+                    ("clashing_attendees".to_owned(), people.join(",")),
+                ]
+                .into();
                 let details = ErrorDetails::with_error_info(
                     "HOLD_CONFLICT",
                     "quorum.v1.HoldBroker",

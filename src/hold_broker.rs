@@ -42,6 +42,33 @@ impl HoldBrokerService {
     }
 }
 
+/// A hold as the caller sees it, with its ticket's release owner: who must
+/// approve it is the next thing a caller wants to know. The caller was
+/// already allowed to see the hold; the owner is part of what they see.
+fn with_owner(store: &dyn HoldStore, hold: Hold) -> Result<pb::Hold, HoldError> {
+    let owner = store.release_owner(&hold.change_ticket)?;
+    Ok(convert::hold(hold, owner))
+}
+
+/// [`with_owner`] for a page of holds, asking once per ticket.
+fn with_owners(store: &dyn HoldStore, holds: Vec<Hold>) -> Result<Vec<pb::Hold>, HoldError> {
+    let mut owners: std::collections::HashMap<String, Option<String>> = Default::default();
+    holds
+        .into_iter()
+        .map(|hold| {
+            let owner = match owners.get(&hold.change_ticket) {
+                Some(owner) => owner.clone(),
+                None => {
+                    let owner = store.release_owner(&hold.change_ticket)?;
+                    owners.insert(hold.change_ticket.clone(), owner.clone());
+                    owner
+                }
+            };
+            Ok(convert::hold(hold, owner))
+        })
+        .collect()
+}
+
 fn invalid(violations: Vec<quorum_domain::FieldViolation>) -> Status {
     ServiceError::InvalidRequest { violations }.into()
 }
@@ -197,8 +224,10 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
                 ),
             )]));
         }
-        let hold = self.run(move |store| store.place(place, &who)).await?;
-        Ok(Response::new(convert::hold(hold)))
+        let hold = self
+            .run(move |store| with_owner(store, store.place(place, &who)?))
+            .await?;
+        Ok(Response::new(hold))
     }
 
     #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
@@ -213,9 +242,9 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         } = request.into_inner();
         let by = Duration::seconds(extend_by_seconds.into());
         let hold = self
-            .run(move |store| store.extend(&HoldId(hold_id), by, &who))
+            .run(move |store| with_owner(store, store.extend(&HoldId(hold_id), by, &who)?))
             .await?;
-        Ok(Response::new(convert::hold(hold)))
+        Ok(Response::new(hold))
     }
 
     #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
@@ -226,9 +255,9 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         let who = caller(&request)?;
         let pb::ReleaseHoldRequest { hold_id, reason } = request.into_inner();
         let hold = self
-            .run(move |store| store.release(&HoldId(hold_id), &reason, &who))
+            .run(move |store| with_owner(store, store.release(&HoldId(hold_id), &reason, &who)?))
             .await?;
-        Ok(Response::new(convert::hold(hold)))
+        Ok(Response::new(hold))
     }
 
     #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
@@ -239,9 +268,9 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         let who = caller(&request)?;
         let pb::GetHoldRequest { hold_id } = request.into_inner();
         let hold = self
-            .run(move |store| store.get(&HoldId(hold_id), &who))
+            .run(move |store| with_owner(store, store.get(&HoldId(hold_id), &who)?))
             .await?;
-        Ok(Response::new(convert::hold(hold)))
+        Ok(Response::new(hold))
     }
 
     #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
@@ -267,12 +296,15 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
             include_inactive,
         };
         let page = page(page_size, page_token);
-        let holds = self
-            .run(move |store| store.list(&filter, &page, &who))
+        let (holds, next_page_token) = self
+            .run(move |store| {
+                let page = store.list(&filter, &page, &who)?;
+                Ok((with_owners(store, page.items)?, page.next_page_token))
+            })
             .await?;
         Ok(Response::new(pb::ListHoldsResponse {
-            holds: holds.items.into_iter().map(convert::hold).collect(),
-            next_page_token: holds.next_page_token.unwrap_or_default(),
+            holds,
+            next_page_token: next_page_token.unwrap_or_default(),
         }))
     }
 
@@ -313,9 +345,14 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
             approval_token,
         } = request.into_inner();
         let hold = self
-            .run(move |store| store.confirm(&HoldId(hold_id), &approval_token, &who))
+            .run(move |store| {
+                with_owner(
+                    store,
+                    store.confirm(&HoldId(hold_id), &approval_token, &who)?,
+                )
+            })
             .await?;
-        Ok(Response::new(convert::hold(hold)))
+        Ok(Response::new(hold))
     }
 
     #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]

@@ -261,6 +261,51 @@ async fn sixteen_concurrent_confirms_with_one_token_confirm_once() {
 }
 
 #[tokio::test]
+async fn a_conflict_names_the_attendee_who_clashes_and_holds_show_their_release_owner() {
+    let (server, _dir) = broker_server(clock()).await;
+    let mut bot = server.broker("bot").await;
+    let first = bot
+        .place_hold(place("CHG-A", &["ana", "bo"], at(9, 0), 60, "a"))
+        .await
+        .expect("placed")
+        .into_inner();
+    assert_eq!(first.release_owner, "olga");
+    let blocked = bot
+        .place_hold(place("CHG-B", &["cy", "bo", "dee"], at(9, 30), 60, "b"))
+        .await
+        .expect_err("bo is held by CHG-A");
+    assert_eq!(blocked.code(), Code::Aborted);
+    let info = tonic_types::StatusExt::get_details_error_info(&blocked).expect("error info");
+    assert_eq!(
+        info.metadata.get("clashing_attendees"),
+        Some(&"bo".to_owned())
+    );
+    assert_eq!(info.metadata.get("conflicting_holds"), Some(&first.id));
+    assert!(
+        blocked
+            .message()
+            .contains(&format!("bo is already held by {}", first.id)),
+        "{}",
+        blocked.message()
+    );
+    let listed = bot
+        .list_holds(pb::ListHoldsRequest {
+            change_ticket: "CHG-A".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .into_inner();
+    let owners: Vec<&str> = listed
+        .holds
+        .iter()
+        .map(|h| h.release_owner.as_str())
+        .collect();
+    assert_eq!(owners, ["olga"]);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn expired_hold_blocks_nobody_and_cannot_be_confirmed_without_a_sweeper() {
     let clock = clock();
     let (server, _dir) = broker_server(clock.clone()).await;

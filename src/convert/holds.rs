@@ -110,7 +110,8 @@ fn state(state: HoldState) -> pb::HoldState {
     }
 }
 
-pub fn hold(hold: Hold) -> pb::Hold {
+/// A hold on the wire, with its ticket's release owner when one is known.
+pub fn hold(hold: Hold, release_owner: Option<String>) -> pb::Hold {
     let Hold {
         id,
         change_ticket,
@@ -141,6 +142,7 @@ pub fn hold(hold: Hold) -> pb::Hold {
         requester,
         version,
         release_reason,
+        release_owner: release_owner.unwrap_or_default(),
     }
 }
 

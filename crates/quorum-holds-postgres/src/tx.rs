@@ -12,8 +12,8 @@ use postgres::{Row, Statement, Transaction};
 use quorum_domain::{
     AuditRecord, Hold, HoldAttendee, HoldId, HoldState, PersonId, RoleId, TimeRange,
 };
-use quorum_holds::HoldError;
 use quorum_holds::broker::{AuditEntry, ListQuery, RefusalWindow, Tx, from_ns, ns};
+use quorum_holds::{HoldClash, HoldError};
 use std::collections::HashMap;
 
 pub struct PgTx<'c> {
@@ -171,15 +171,15 @@ impl<'c> PgTx<'c> {
         match inserted {
             Ok(()) => Ok(()),
             Err(error) if error.code() == Some(&SqlState::EXCLUSION_VIOLATION) => {
-                let holds = self.in_the_way(&people, slot, &hold.change_ticket, now_ns)?;
-                if holds.is_empty() {
+                let clashes = self.in_the_way(&people, slot, &hold.change_ticket, now_ns)?;
+                if clashes.is_empty() {
                     // The hold in the way is gone already: run again.
                     self.raced = true;
                     return Err(HoldError::Storage {
                         detail: "a conflicting hold vanished while placing".into(),
                     });
                 }
-                Err(HoldError::Conflict { holds })
+                Err(HoldError::conflict(clashes))
             }
             Err(error) => Err(self.fail(&error)),
         }
@@ -192,18 +192,24 @@ impl<'c> PgTx<'c> {
         slot: (i64, i64),
         ticket: &str,
         now: i64,
-    ) -> Result<Vec<HoldId>, HoldError> {
+    ) -> Result<Vec<HoldClash>, HoldError> {
         let rows = self.query(
             concat!(
-                "SELECT DISTINCT a.hold_id FROM hold_attendees a
+                "SELECT DISTINCT a.person_id, a.hold_id FROM hold_attendees a
                  WHERE a.person_id = ANY($1) AND a.during && int8range($2, $3)
                    AND a.change_ticket <> $4 AND ",
                 active!("a", "$5"),
-                " ORDER BY a.hold_id"
+                " ORDER BY a.person_id, a.hold_id"
             ),
             &[&people, &slot.0, &slot.1, &ticket, &now],
         )?;
-        Ok(rows.iter().map(|r| HoldId(r.get(0))).collect())
+        Ok(rows
+            .iter()
+            .map(|r| HoldClash {
+                person: PersonId(r.get(0)),
+                hold: HoldId(r.get(1)),
+            })
+            .collect())
     }
 
     fn count(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<i64, HoldError> {

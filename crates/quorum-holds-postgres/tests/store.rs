@@ -1,13 +1,13 @@
 //! The PostgreSQL store's own guarantees, on a throwaway server: the audit
-//! log refuses every way of rewriting it, and active holds reach FindSlots
-//! as busy time.
+//! log refuses every way of rewriting it, active holds reach FindSlots as
+//! busy time, and a clash names the attendee in the way.
 
 #[path = "../../../tests/support/postgres.rs"]
 mod postgres_server;
 
 use chrono::{Duration, TimeZone, Utc};
 use quorum_domain::{HoldAttendee, ManualClock, PersonId, RoleId, TimeRange};
-use quorum_holds::{Broker, HoldPolicy, HoldStore, PlaceHold, Principal};
+use quorum_holds::{Broker, HoldError, HoldPolicy, HoldStore, PlaceHold, Principal};
 use quorum_holds_postgres::{PoolSettings, PostgresStorage};
 use std::sync::Arc;
 
@@ -57,6 +57,26 @@ fn audit_log_is_append_only_and_holds_are_busy_time() {
         busy,
         vec![(PersonId("ana".into()), slot, "CHG-1".to_owned())]
     );
+    // A clash names the attendee in the way, not the free ones: the
+    // exclusion constraint's refusal is read back per person.
+    let refused = store.place(
+        PlaceHold {
+            change_ticket: "CHG-2".into(),
+            slot,
+            attendees: vec![person("cy"), person("bo")],
+            ttl: Duration::hours(1),
+            idempotency_key: "k2".into(),
+            release_owner: Some("olga".into()),
+        },
+        &Principal::with_every_scope("bot"),
+    );
+    match refused {
+        Err(HoldError::Conflict { clashes }) => {
+            let people: Vec<&str> = clashes.iter().map(|c| c.person.0.as_str()).collect();
+            assert_eq!(people, ["bo"]);
+        }
+        other => panic!("expected a conflict on bo, got {other:?}"),
+    }
     // The ticket's own holds are not in its way.
     assert!(
         store

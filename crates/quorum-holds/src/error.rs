@@ -1,7 +1,15 @@
 //! The hold broker core's one error enum. Each variant says what a caller can
 //! do about it; the service maps them to gRPC codes in one exhaustive match.
 
-use quorum_domain::{FieldViolation, HoldId, HoldState};
+use quorum_domain::{FieldViolation, HoldId, HoldState, PersonId};
+
+/// One attendee of a refused hold and another ticket's active hold that
+/// already takes their time: what a caller needs to ask the right person.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HoldClash {
+    pub person: PersonId,
+    pub hold: HoldId,
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HoldError {
@@ -9,8 +17,11 @@ pub enum HoldError {
     InvalidRequest { violations: Vec<FieldViolation> },
     #[error("hold {id} does not exist")]
     NotFound { id: HoldId },
-    #[error("an attendee already has an overlapping active hold: {}", join(.holds))]
-    Conflict { holds: Vec<HoldId> },
+    #[error(
+        "{}; pick another slot, or ask the other ticket's owner to release",
+        describe_clashes(.clashes)
+    )]
+    Conflict { clashes: Vec<HoldClash> },
     #[error("idempotency key {key:?} was already used with a different request")]
     IdempotencyKeyReused { key: String },
     #[error("hold {id} is {} and cannot be {action}", .state.as_str())]
@@ -50,11 +61,34 @@ pub enum HoldError {
     Unavailable { detail: String },
 }
 
-fn join(ids: &[HoldId]) -> String {
-    ids.iter()
-        .map(|id| id.0.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+impl HoldError {
+    /// A conflict from the clashes a store found, sorted and without repeats
+    /// so the message and the error details are stable.
+    pub fn conflict(mut clashes: Vec<HoldClash>) -> Self {
+        clashes.sort();
+        clashes.dedup();
+        Self::Conflict { clashes }
+    }
+}
+
+/// The distinct holds in the way, in order.
+pub fn clashing_holds(clashes: &[HoldClash]) -> Vec<&HoldId> {
+    let mut holds: Vec<&HoldId> = clashes.iter().map(|c| &c.hold).collect();
+    holds.sort();
+    holds.dedup();
+    holds
+}
+
+fn describe_clashes(clashes: &[HoldClash]) -> String {
+    let each: Vec<String> = clashes
+        .iter()
+        .map(|c| format!("{} is already held by {}", c.person.0, c.hold.0))
+        .collect();
+    if each.is_empty() {
+        "an attendee already has an overlapping active hold".to_owned()
+    } else {
+        each.join(", ")
+    }
 }
 
 impl From<rusqlite::Error> for HoldError {

@@ -18,7 +18,7 @@ mod token;
 
 pub use access::{Principal, Scope};
 pub use broker::{Broker, Storage};
-pub use error::HoldError;
+pub use error::{HoldClash, HoldError, clashing_holds};
 pub use sqlite::{SqliteHoldStore, SqliteStorage};
 pub use token::{ApprovalClaims, TokenSigner};
 

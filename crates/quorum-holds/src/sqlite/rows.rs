@@ -1,8 +1,8 @@
 //! Rows ↔ domain values: instants as Unix nanoseconds (exact, ordered), holds
 //! with their attendees, audit records.
 
-use crate::HoldError;
 use crate::broker::{from_ns, ns};
+use crate::{HoldClash, HoldError};
 use chrono::{DateTime, Utc};
 use quorum_domain::{
     AuditRecord, Hold, HoldAttendee, HoldId, HoldState, PersonId, RoleId, TimeRange,
@@ -97,7 +97,7 @@ pub fn conflicting_holds(
     slot: TimeRange,
     ticket: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<HoldId>, HoldError> {
+) -> Result<Vec<HoldClash>, HoldError> {
     let mut statement = connection.prepare_cached(
         "SELECT DISTINCT h.id FROM hold_attendees a JOIN holds h ON h.id = a.hold_id
          WHERE a.person_id = ?1 AND a.start_ns < ?2 AND a.end_ns > ?3 AND h.change_ticket != ?4
@@ -111,10 +111,11 @@ pub fn conflicting_holds(
                 r.get::<_, String>(0)
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        found.extend(ids.into_iter().map(HoldId));
+        found.extend(ids.into_iter().map(|id| HoldClash {
+            person: (*person).clone(),
+            hold: HoldId(id),
+        }));
     }
-    found.sort();
-    found.dedup();
     Ok(found)
 }
 

@@ -22,17 +22,17 @@ impl<'c> SqliteTx<'c> {
     /// Other tickets' active holds on the hold's people in its slot.
     fn refuse_conflicts(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), HoldError> {
         let people: Vec<&PersonId> = hold.attendees.iter().map(|a| &a.person).collect();
-        let holds = rows::conflicting_holds(
+        let clashes = rows::conflicting_holds(
             self.connection,
             &people,
             hold.slot,
             &hold.change_ticket,
             now,
         )?;
-        if holds.is_empty() {
+        if clashes.is_empty() {
             Ok(())
         } else {
-            Err(HoldError::Conflict { holds })
+            Err(HoldError::conflict(clashes))
         }
     }
 }
