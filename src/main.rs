@@ -332,3 +332,35 @@ async fn main() -> ExitCode {
         Command::Plan(args) => print_outcome(plan::run(&args).await),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Walks every subcommand and collects what a `--help` reader would miss.
+    fn undocumented(command: &clap::Command, path: &str, out: &mut Vec<String>) {
+        let here = format!("{path} {}", command.get_name()).trim().to_owned();
+        if command.get_about().is_none() {
+            out.push(format!("{here}: no about text"));
+        }
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id != "help" && id != "version" && arg.get_help().is_none() {
+                out.push(format!("{here} {id}: no help text"));
+            }
+        }
+        for sub in command.get_subcommands() {
+            undocumented(sub, &here, out);
+        }
+    }
+
+    #[test]
+    fn every_subcommand_and_flag_has_help_text() {
+        let command = Cli::command();
+        command.clone().debug_assert();
+        let mut missing = Vec::new();
+        undocumented(&command, "", &mut missing);
+        assert!(missing.is_empty(), "{missing:#?}");
+    }
+}

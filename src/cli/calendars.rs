@@ -31,6 +31,8 @@ pub enum CalendarsCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
+    /// The file to convert: .ics, or Graph / Google / PagerDuty JSON (the kind
+    /// is read from the content).
     pub file: PathBuf,
     /// Start of the horizon (RFC 3339): recurrences expand from here…
     #[arg(long)]
@@ -66,8 +68,10 @@ pub struct FetchArgs {
     /// A person and their calendar id in the source: ID=CALENDAR (repeatable).
     #[arg(long = "person", value_parser = parse_person, required = true)]
     pub people: Vec<(String, String)>,
+    /// Start of the horizon (RFC 3339).
     #[arg(long)]
     pub from: DateTime<Utc>,
+    /// End of the horizon (RFC 3339); busy time is clipped to [from, to).
     #[arg(long)]
     pub to: DateTime<Utc>,
     /// The people's zone for floating times and all-day events.
