@@ -2,11 +2,11 @@
 //! runtime within a time budget → convert back. The same synchronous path,
 //! [`solve_request`], serves the CLI's local mode.
 
-use crate::calendar_sources::{CalendarReader, read_calendars};
+use crate::calendar_sources::{CalendarReader, Provenance, read_calendars};
 use crate::{convert, error::ServiceError, pb};
-use quorum_domain::{FieldViolation, PersonId, ProblemLimits};
+use quorum_domain::{FieldViolation, PersonId, ProblemLimits, ValidatedProblem};
 use quorum_holds::HoldStore;
-use quorum_solver::{StopSignal, find_slots};
+use quorum_solver::{Engine, StopSignal, find_slots};
 use std::sync::{
     Arc,
     atomic::{AtomicBool, Ordering},
@@ -44,6 +44,25 @@ pub fn solve_with_sources(
     calendars: Option<&CalendarReader>,
     stop: &dyn StopSignal,
 ) -> Result<pb::FindSlotsResponse, ServiceError> {
+    let prepared = prepare_request(request, limits, calendars)?;
+    solve_prepared(prepared, holds, stop)
+}
+
+/// A request checked and its calendars read: everything before the solve.
+pub struct Prepared {
+    problem: ValidatedProblem,
+    engine: Engine,
+    provenance: Vec<Provenance>,
+}
+
+/// Validates a request and reads the calendars it names. This part waits on
+/// the network rather than the CPU, so the service runs it before taking a
+/// solver permit.
+pub fn prepare_request(
+    request: pb::FindSlotsRequest,
+    limits: &ProblemLimits,
+    calendars: Option<&CalendarReader>,
+) -> Result<Prepared, ServiceError> {
     let plan = convert::calendar_plan(&request)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
     let (problem, engine) = convert::slot_problem(request)
@@ -54,7 +73,25 @@ pub fn solve_with_sources(
     let problem = problem
         .validate(limits)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
-    let (mut problem, provenance) = read_calendars(plan, calendars, problem, limits)?;
+    let (problem, provenance) = read_calendars(plan, calendars, problem, limits)?;
+    Ok(Prepared {
+        problem,
+        engine,
+        provenance,
+    })
+}
+
+/// Solves a prepared request, with other tickets' holds as busy time.
+pub fn solve_prepared(
+    prepared: Prepared,
+    holds: Option<&dyn HoldStore>,
+    stop: &dyn StopSignal,
+) -> Result<pb::FindSlotsResponse, ServiceError> {
+    let Prepared {
+        mut problem,
+        engine,
+        provenance,
+    } = prepared;
     let mut held = Vec::new();
     if let Some(holds) = holds {
         let people: Vec<PersonId> = problem.people.iter().map(|p| p.id.clone()).collect();
@@ -171,33 +208,11 @@ impl SlotFinderService {
         let limit = client_limit.map_or(self.max_solve_time, |c| c.min(self.max_solve_time));
         let budget = SolveBudget::new(limit);
         let _guard = budget.abandon_on_drop();
-        // The permit moves into the solve, so a solve abandoned by its client
-        // keeps its place until it has actually stopped and freed the CPU.
-        let permit = self
-            .solvers
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| ServiceError::ShuttingDown)?;
-        let limits = self.limits.clone();
-        let holds = self.holds.clone();
-        let calendars = self.calendars.clone();
         let started = Instant::now();
-        let outcome = tokio::task::spawn_blocking(move || {
-            let outcome = solve_with_sources(
-                request,
-                &limits,
-                holds.as_deref(),
-                calendars.as_ref(),
-                &budget,
-            );
-            drop(permit);
-            outcome
-        })
-        .await
-        .map_err(|e| ServiceError::SolverTask {
-            detail: e.to_string(),
-        })?;
+        let outcome = match self.prepare(request).await? {
+            Ok(prepared) => self.solve_prepared(prepared, budget).await?,
+            Err(refused) => Err(refused),
+        };
         match &outcome {
             Ok(response) => tracing::info!(
                 slots = response.slots.len(),
@@ -208,6 +223,49 @@ impl SlotFinderService {
             Err(error) => tracing::info!(%error, "refused"),
         }
         outcome
+    }
+}
+
+impl SlotFinderService {
+    /// Validation and calendar reads, on a blocking thread but without a
+    /// solver permit: a call waiting on a slow calendar server must not
+    /// keep another call's solve from the CPU.
+    async fn prepare(
+        &self,
+        request: pb::FindSlotsRequest,
+    ) -> Result<Result<Prepared, ServiceError>, ServiceError> {
+        let limits = self.limits.clone();
+        let calendars = self.calendars.clone();
+        tokio::task::spawn_blocking(move || prepare_request(request, &limits, calendars.as_ref()))
+            .await
+            .map_err(|e| ServiceError::SolverTask {
+                detail: e.to_string(),
+            })
+    }
+
+    async fn solve_prepared(
+        &self,
+        prepared: Prepared,
+        budget: SolveBudget,
+    ) -> Result<Result<pb::FindSlotsResponse, ServiceError>, ServiceError> {
+        // The permit moves into the solve, so a solve abandoned by its client
+        // keeps its place until it has actually stopped and freed the CPU.
+        let permit = self
+            .solvers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ServiceError::ShuttingDown)?;
+        let holds = self.holds.clone();
+        tokio::task::spawn_blocking(move || {
+            let outcome = solve_prepared(prepared, holds.as_deref(), &budget);
+            drop(permit);
+            outcome
+        })
+        .await
+        .map_err(|e| ServiceError::SolverTask {
+            detail: e.to_string(),
+        })
     }
 }
 

@@ -3,11 +3,13 @@
 //! slots must equal those of the same request with the hand-derived busy
 //! time inline; the response says where each person's busy time came from;
 //! a failing source is UNAVAILABLE naming source and person, or (when the
-//! request allows it) makes that person unavailable, never free.
+//! request allows it) makes that person unavailable, never free. The same
+//! equality holds for a person read through a scheduling outbox (a real
+//! Xandikos, by calendar user address).
 
+#[path = "support/caldav_server.rs"]
+mod caldav_server;
 mod common;
-#[path = "support/radicale.rs"]
-mod radicale;
 
 use chrono::{DateTime, TimeZone, Utc};
 use common::TestServer;
@@ -41,21 +43,12 @@ fn ics(uid: &str, lines: &str) -> String {
 fn seed(client: &CaldavClient) {
     client.make_calendar("quorum/ana").expect("MKCALENDAR ana");
     client.make_calendar("quorum/bo").expect("MKCALENDAR bo");
+    seed_ana(client, "quorum/ana");
     let put = |cal: &str, uid: &str, lines: &str| {
         client
             .put(cal, &format!("{uid}.ics"), &ics(uid, lines))
             .expect("PUT")
     };
-    put(
-        "quorum/ana",
-        "a1",
-        "DTSTART:20260309T090000Z\nDTEND:20260309T110000Z\n",
-    );
-    put(
-        "quorum/ana",
-        "a2",
-        "DTSTART:20260309T130000Z\nDTEND:20260309T140000Z\nSTATUS:TENTATIVE\n",
-    );
     put(
         "quorum/bo",
         "b1",
@@ -65,6 +58,19 @@ fn seed(client: &CaldavClient) {
         "quorum/bo",
         "b2",
         "DTSTART:20260309T160000Z\nDTEND:20260309T170000Z\nSTATUS:CANCELLED\n",
+    );
+}
+
+fn seed_ana(client: &CaldavClient, calendar: &str) {
+    let put = |uid: &str, lines: &str| {
+        client
+            .put(calendar, &format!("{uid}.ics"), &ics(uid, lines))
+            .expect("PUT")
+    };
+    put("a1", "DTSTART:20260309T090000Z\nDTEND:20260309T110000Z\n");
+    put(
+        "a2",
+        "DTSTART:20260309T130000Z\nDTEND:20260309T140000Z\nSTATUS:TENTATIVE\n",
     );
 }
 
@@ -155,11 +161,11 @@ fn slots(response: &pb::FindSlotsResponse) -> Vec<(i64, Vec<String>)> {
         .collect()
 }
 
-async fn start() -> Option<(radicale::Radicale, TestServer, Client)> {
-    let server = radicale::start("wire")?;
+async fn start() -> Option<(caldav_server::CaldavServer, TestServer, Client)> {
+    let server = caldav_server::radicale("wire")?;
     let credentials = Credentials {
-        user: radicale::USER.into(),
-        password: radicale::PASSWORD.into(),
+        user: caldav_server::USER.into(),
+        password: caldav_server::PASSWORD.into(),
     };
     seed(&CaldavClient::new(
         &server.base_url,
@@ -168,12 +174,12 @@ async fn start() -> Option<(radicale::Radicale, TestServer, Client)> {
     ));
     std::fs::write(
         server.dir.join("team.credentials"),
-        format!("{}:{}\n", radicale::USER, radicale::PASSWORD),
+        format!("{}:{}\n", caldav_server::USER, caldav_server::PASSWORD),
     )
     .unwrap();
     std::fs::write(
         server.dir.join("stale.credentials"),
-        format!("{}:expired\n", radicale::USER),
+        format!("{}:expired\n", caldav_server::USER),
     )
     .unwrap();
     let sources = serde_json::json!({
@@ -183,7 +189,20 @@ async fn start() -> Option<(radicale::Radicale, TestServer, Client)> {
             {"name": "stale", "kind": "caldav", "base_url": server.base_url, "credentials_file": "stale.credentials"}
         ]
     });
-    let path = server.dir.join("sources.json");
+    let (quorum, client) = serve_with_sources(&server.dir, sources).await;
+    Some((server, quorum, client))
+}
+
+fn set_busy(request: &mut pb::FindSlotsRequest, id: &str, busy: Vec<pb::BusyInterval>) {
+    request.people.iter_mut().find(|p| p.id == id).unwrap().busy = busy;
+}
+
+/// Quorum serving with the sources file `sources`, written into `dir`.
+async fn serve_with_sources(
+    dir: &std::path::Path,
+    sources: serde_json::Value,
+) -> (TestServer, Client) {
+    let path = dir.join("sources.json");
     std::fs::write(&path, sources.to_string()).unwrap();
     let reader = CalendarReader {
         sources: Arc::new(Sources::load(&path).expect("sources")),
@@ -195,7 +214,51 @@ async fn start() -> Option<(radicale::Radicale, TestServer, Client)> {
     };
     let quorum = TestServer::start(config).await;
     let client = Client::new(quorum.channel().await);
-    Some((server, quorum, client))
+    (quorum, client)
+}
+
+#[tokio::test]
+async fn slots_from_a_scheduling_outbox_equal_slots_with_the_busy_time_inline() {
+    // Xandikos answers the RFC 6638 outbox POST for its principal, Ana.
+    let Some(server) = caldav_server::xandikos("wire", "ana@example.test") else {
+        return;
+    };
+    let xandikos = CaldavClient::new(&server.base_url, None, Duration::from_secs(30));
+    seed_ana(&xandikos, caldav_server::XANDIKOS_CALENDAR);
+    let sources = serde_json::json!({
+        "sources": [{"name": "scheduling", "kind": "caldav", "base_url": server.base_url, "free_busy": "outbox"}]
+    });
+    let (_quorum, mut client) = serve_with_sources(&server.dir, sources).await;
+
+    let mut from_outbox = request(
+        vec![calendar("scheduling", "mailto:ana@example.test")],
+        Vec::new(),
+    );
+    // Bo's busy time is inline in both; only Ana's differs in where it is.
+    let mut inline = request(Vec::new(), Vec::new());
+    for (id, busy) in inline_busy() {
+        if id == "bo" {
+            set_busy(&mut from_outbox, id, busy.clone());
+        }
+        set_busy(&mut inline, id, busy);
+    }
+    let got = client
+        .find_slots(from_outbox)
+        .await
+        .expect("solved")
+        .into_inner();
+    let expected = client
+        .find_slots(inline)
+        .await
+        .expect("solved")
+        .into_inner();
+    assert!(!got.slots.is_empty());
+    assert_eq!(slots(&got), slots(&expected));
+    let ana = &got.calendar_provenance[0];
+    assert_eq!(
+        (ana.person_id.as_str(), ana.state(), ana.busy_intervals),
+        ("ana", pb::CalendarReadState::Fetched, 2)
+    );
 }
 
 #[tokio::test]
@@ -361,4 +424,56 @@ async fn a_server_without_sources_refuses_requests_that_name_calendars() {
         "{}",
         status.message()
     );
+}
+
+/// Calendars are read before a solver permit is taken: with one permit, a
+/// call waiting on a calendar server that never answers must not keep a
+/// second call from being solved.
+#[tokio::test]
+async fn a_call_waiting_on_a_calendar_holds_no_solver_permit() {
+    // A "calendar server" that accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap();
+    let dir = std::env::temp_dir().join(format!("quorum-slow-calendar-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("sources.json");
+    let sources = serde_json::json!({
+        "sources": [{"name": "slow", "kind": "caldav", "base_url": format!("http://{address}/"), "timeout_ms": 10_000}]
+    });
+    std::fs::write(&path, sources.to_string()).unwrap();
+    let config = ServerConfig {
+        concurrent_solves: 1,
+        calendar_sources: Some(CalendarReader {
+            sources: Arc::new(Sources::load(&path).expect("sources")),
+            clock: Arc::new(quorum_domain::SystemClock),
+        }),
+        ..ServerConfig::default()
+    };
+    let quorum = TestServer::start(config).await;
+    let client = Client::new(quorum.channel().await);
+
+    let mut waiting_client = client.clone();
+    let waiting = tokio::spawn(async move {
+        let slow = request(vec![calendar("slow", "ana/work")], Vec::new());
+        waiting_client.find_slots(slow).await
+    });
+    // Once the server has connected, the first call is reading its calendar.
+    let (connection, _) = tokio::task::spawn_blocking(move || silent.accept())
+        .await
+        .unwrap()
+        .expect("the server connects to the calendar source");
+    let solved = client
+        .clone()
+        .find_slots(request(Vec::new(), Vec::new()))
+        .await
+        .expect("solved while the other call waits on its calendar");
+    assert!(!solved.into_inner().slots.is_empty());
+    assert!(
+        !waiting.is_finished(),
+        "the calendar call ended first, so the second call waited for it"
+    );
+    drop(connection);
+    let status = waiting.await.unwrap().unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

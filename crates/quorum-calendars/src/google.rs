@@ -2,7 +2,7 @@
 //! BUSY intervals, and a calendar with `errors` as a person Quorum cannot
 //! vouch for (never as a free one). Parsed from the documented shape only.
 
-use crate::{CalendarError, CalendarImport, PersonImport};
+use crate::{CalendarError, CalendarImport, NoteAction, PersonImport};
 use chrono::{DateTime, Utc};
 use quorum_domain::{BusyStatus, TimeRange};
 use serde::Deserialize;
@@ -50,7 +50,20 @@ pub fn import_google_freebusy(
         .map(|(id, calendar)| {
             let import = if calendar.errors.is_empty() {
                 let mut out = CalendarImport::default();
-                for busy in calendar.busy {
+                for (n, busy) in calendar.busy.into_iter().enumerate() {
+                    if busy.end <= busy.start {
+                        // Said, not dropped: a reversed period is a broken
+                        // answer, and the reader should know time was lost.
+                        out.note(
+                            format!("{id} busy[{n}]"),
+                            NoteAction::Skipped,
+                            format!(
+                                "it ends ({}) at or before it starts ({})",
+                                busy.end, busy.start
+                            ),
+                        );
+                        continue;
+                    }
                     crate::ical::push_clipped(
                         &mut out,
                         horizon,
@@ -90,7 +103,8 @@ mod tests {
         "ana@example.com": {
           "busy": [
             {"start": "2026-03-09T09:00:00Z", "end": "2026-03-09T10:30:00Z"},
-            {"start": "2026-03-09T14:00:00+01:00", "end": "2026-03-09T15:00:00+01:00"}
+            {"start": "2026-03-09T14:00:00+01:00", "end": "2026-03-09T15:00:00+01:00"},
+            {"start": "2026-03-09T18:00:00Z", "end": "2026-03-09T17:00:00Z"}
           ]
         },
         "room-7@resource.calendar.google.com": {"busy": []},
@@ -134,6 +148,12 @@ mod tests {
                 ("09:00".into(), "10:30".into()),
                 ("13:00".to_string(), "14:00".to_string())
             ]
+        );
+        let notes: Vec<String> = ana.notes.iter().map(ToString::to_string).collect();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("ana@example.com busy[2]: skipped: it ends"),
+            "{notes:?}"
         );
         assert!(
             people[1]

@@ -39,7 +39,7 @@ mod report;
 mod sources;
 mod windows_zones;
 
-pub use caldav::{CaldavClient, Credentials};
+pub use caldav::{CaldavClient, Credentials, Outbox};
 pub use error::CalendarError;
 pub use google::import_google_freebusy;
 pub use graph::{AvailabilityView, import_graph_schedule};
@@ -47,7 +47,7 @@ pub use ical::{IcsOptions, import_ics, resolve_rfc5545};
 pub use pagerduty::{OnCallShift, import_pagerduty_oncalls};
 pub use report::{CalendarImport, Note, NoteAction, PersonImport};
 pub use sources::{
-    CalendarRef, FetchOutcome, FetchRequest, Fetched, SourceConfig, SourceKind, Sources,
-    SourcesConfig,
+    CalendarRef, FetchOutcome, FetchRequest, Fetched, FreeBusyMethod, SourceConfig, SourceKind,
+    Sources, SourcesConfig,
 };
 pub use windows_zones::{windows_to_iana, zone_by_name};

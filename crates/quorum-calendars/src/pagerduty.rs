@@ -60,10 +60,14 @@ pub fn import_pagerduty_oncalls(
                 escalation_level: entry.escalation_level,
                 range: TimeRange::new(start, end),
             }),
-            _ => notes.push(Note {
+            (start, end) => notes.push(Note {
                 item: format!("oncalls[{n}] (user {})", entry.user.id),
                 action: NoteAction::Skipped,
-                reason: "it has no start and end (on an escalation policy without a schedule), so it is no shift".into(),
+                reason: if start.is_some() && end.is_some() {
+                    "it ends at or before it starts, so it is no shift".into()
+                } else {
+                    "it has no start and end (on an escalation policy without a schedule), so it is no shift".into()
+                },
             }),
         }
     }
@@ -100,6 +104,12 @@ mod tests {
           "escalation_level": 1,
           "start": null,
           "end": null
+        },
+        {
+          "user": {"id": "PBACKWD", "type": "user_reference", "summary": "Lee Backward"},
+          "escalation_level": 3,
+          "start": "2015-03-07T08:00:00Z",
+          "end": "2015-03-07T08:00:00Z"
         }
       ],
       "limit": 25, "offset": 0, "more": false, "total": null
@@ -119,8 +129,9 @@ mod tests {
             shifts[0].range.end,
             Utc.with_ymd_and_hms(2015, 3, 7, 20, 28, 51).unwrap()
         );
-        assert_eq!(notes.len(), 1);
-        assert!(notes[0].item.contains("PAM4FGS"));
+        assert_eq!(notes.len(), 2);
+        assert!(notes[0].item.contains("PAM4FGS") && notes[0].reason.contains("no start"));
+        assert!(notes[1].item.contains("PBACKWD") && notes[1].reason.contains("at or before"));
 
         let (level_one, _) = import_pagerduty_oncalls(EXAMPLE, Some(1)).unwrap();
         assert_eq!(level_one.len(), 1);

@@ -8,7 +8,7 @@
 //! in a short cache whose age is judged against the caller's `now` (no hidden
 //! clock), so tests can step time.
 
-use crate::caldav::{CaldavClient, Credentials};
+use crate::caldav::{CaldavClient, Credentials, outbox};
 use crate::ical::{IcsOptions, import_ics};
 use crate::{CalendarError, CalendarImport};
 use chrono::{DateTime, Duration, Utc};
@@ -57,9 +57,48 @@ pub enum SourceKind {
         /// A file holding `user:password` (relative to the sources file).
         #[serde(default)]
         credentials_file: Option<PathBuf>,
+        /// How busy time is asked for (default `auto`).
+        #[serde(default)]
+        free_busy: FreeBusyMethod,
     },
     /// A directory of `.ics` files; calendar ids are file names in it.
     IcsDirectory { path: PathBuf },
+}
+
+/// How a CalDAV source is asked for busy time. The two ways name people
+/// differently — the REPORT reads one calendar by its path, the outbox a
+/// person by their calendar user address — so the method follows from the
+/// id a request gives, and the operator may restrict a source to one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FreeBusyMethod {
+    /// Ids are calendar paths, each read with the RFC 4791 free-busy REPORT.
+    Report,
+    /// Ids are calendar user addresses (`mailto:…`), asked through the
+    /// RFC 6638 scheduling outbox; the server must advertise one.
+    Outbox,
+    /// Either: paths with the REPORT, addresses through the outbox when the
+    /// server's principal advertises a `schedule-outbox-URL` (discovered
+    /// with PROPFIND on first use). A server without one still serves
+    /// paths; an address there fails saying so, never reads as free.
+    #[default]
+    Auto,
+}
+
+impl FreeBusyMethod {
+    /// Whether `id` names what this method reads, before any I/O.
+    fn allows(self, client: &CaldavClient, id: &str) -> Result<(), &'static str> {
+        match (self, outbox::is_address(id)) {
+            (Self::Report, true) => Err(
+                "this source reads calendars by path with the free-busy REPORT (free_busy: report); a mailto: address needs free_busy outbox or auto",
+            ),
+            (Self::Outbox, false) => Err(
+                "this source asks the scheduling outbox (free_busy: outbox): name the person's calendar user address, mailto:user@host",
+            ),
+            (_, true) => outbox::attendee_address(id).map(drop),
+            (_, false) => client.calendar_url(id).map(drop),
+        }
+    }
 }
 
 /// A person's calendar as a request names it.
@@ -94,7 +133,7 @@ pub struct FetchOutcome {
 }
 
 enum Backend {
-    Caldav(CaldavClient),
+    Caldav(CaldavClient, FreeBusyMethod),
     Directory(PathBuf),
 }
 
@@ -130,6 +169,7 @@ impl Sources {
                 SourceKind::Caldav {
                     base_url,
                     credentials_file,
+                    free_busy,
                 } => {
                     let credentials = match credentials_file {
                         Some(file) => {
@@ -147,7 +187,8 @@ impl Sources {
                         }
                         None => None,
                     };
-                    Backend::Caldav(CaldavClient::new(&base_url, credentials, timeout))
+                    let client = CaldavClient::new(&base_url, credentials, timeout);
+                    Backend::Caldav(client, free_busy)
                 }
                 SourceKind::IcsDirectory { path } => Backend::Directory(base_dir.join(path)),
             };
@@ -250,7 +291,7 @@ impl Sources {
                 source_name: source.clone(),
             })?;
         let allowed = match backend {
-            Backend::Caldav(client) => client.calendar_url(id).map(drop),
+            Backend::Caldav(client, method) => method.allows(client, id),
             Backend::Directory(dir) => directory_file(dir, id).map(drop),
         };
         allowed.map_err(|why| CalendarError::BadCalendarId {
@@ -274,7 +315,10 @@ impl Sources {
             detail,
         };
         match backend {
-            Backend::Caldav(client) => client
+            Backend::Caldav(client, _) if outbox::is_address(calendar) => client
+                .outbox_free_busy(calendar, request.zone, horizon)
+                .map_err(failed),
+            Backend::Caldav(client, _) => client
                 .free_busy(calendar, request.zone, horizon)
                 .map_err(failed),
             Backend::Directory(dir) => {
@@ -445,6 +489,36 @@ mod tests {
             "{err}"
         );
         drop(silent);
+    }
+
+    #[test]
+    fn the_free_busy_method_decides_which_ids_a_caldav_source_takes() {
+        let sources = |method: &str| {
+            let config: SourcesConfig = serde_json::from_value(serde_json::json!({
+                "sources": [{"name": "team", "kind": "caldav", "base_url": "http://127.0.0.1:1/dav", "free_busy": method}]
+            }))
+            .unwrap();
+            Sources::from_config(config, Path::new(".")).unwrap()
+        };
+        let refused = |sources: &Sources, id: &str| {
+            matches!(
+                sources.check(&request("team", id).calendar),
+                Err(CalendarError::BadCalendarId { .. })
+            )
+        };
+        let address = "mailto:ana@example.test";
+        let (report, outbox, auto) = (sources("report"), sources("outbox"), sources("auto"));
+        assert!(!refused(&report, "ana/work") && refused(&report, address));
+        assert!(refused(&outbox, "ana/work") && !refused(&outbox, address));
+        assert!(!refused(&auto, "ana/work") && !refused(&auto, address));
+        assert!(refused(
+            &auto,
+            "mailto:ana@example.test\r\nATTENDEE:mailto:bo@x"
+        ));
+        let unknown: Result<SourcesConfig, _> = serde_json::from_value(serde_json::json!({
+            "sources": [{"name": "team", "kind": "caldav", "base_url": "http://h", "free_busy": "imip"}]
+        }));
+        assert!(unknown.is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A small blocking CalDAV client: the RFC 4791 §7.10 `free-busy-query`
-//! REPORT that Quorum reads busy time with, and the MKCALENDAR and PUT that
-//! tests (and operators seeding a server) need.
+//! REPORT that Quorum reads one calendar's busy time with, the RFC 6638
+//! scheduling-outbox POST ([`outbox`]) that reads a person's, and the
+//! MKCALENDAR and PUT that tests (and operators seeding a server) need.
 //!
 //! `ureq` because it is blocking (this crate has no async runtime; the
 //! server runs fetches on blocking threads), small, supports WebDAV's
@@ -12,8 +13,12 @@ use crate::ical::{IcsOptions, import_ics};
 use crate::{CalendarError, CalendarImport};
 use chrono_tz::Tz;
 use quorum_domain::TimeRange;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use ureq::Agent;
+
+pub mod outbox;
+pub use outbox::Outbox;
 use ureq::http::Request;
 
 /// HTTP Basic credentials for one source.
@@ -51,6 +56,9 @@ pub struct CaldavClient {
     agent: Agent,
     base: String,
     credentials: Option<Credentials>,
+    /// What the server said about its scheduling outbox, once asked (shared
+    /// by clones, so one discovery serves every fetch of a source).
+    outbox: Arc<Mutex<Option<Option<Outbox>>>>,
 }
 
 /// The largest answer read from a server (a month of busy time is a few KiB).
@@ -69,6 +77,7 @@ impl CaldavClient {
             agent,
             base,
             credentials,
+            outbox: Arc::default(),
         }
     }
 

@@ -1,16 +1,18 @@
-//! The CalDAV round trip against a real Radicale: events of every kind that
+//! The CalDAV round trip against real servers: events of every kind that
 //! matters (one-off, daily across New York's spring-forward, tentative,
 //! transparent, cancelled, all-day) are PUT over CalDAV, then the busy time
-//! Quorum reads back with the free-busy REPORT must equal the hand-derived
-//! intervals.
+//! Quorum reads back must equal the hand-derived intervals — from Radicale
+//! with the free-busy REPORT, and from Xandikos both with the REPORT and
+//! through the RFC 6638 scheduling outbox, which Quorum discovers (and finds
+//! missing on Radicale).
 
-#[path = "../../../tests/support/radicale.rs"]
-mod radicale;
+#[path = "../../../tests/support/caldav_server.rs"]
+mod caldav_server;
 
 use chrono::{DateTime, TimeZone, Utc};
 use quorum_calendars::{
-    CaldavClient, CalendarRef, Credentials, FetchRequest, SourceConfig, SourceKind, Sources,
-    SourcesConfig,
+    CaldavClient, CalendarRef, Credentials, FetchRequest, FreeBusyMethod, SourceConfig, SourceKind,
+    Sources, SourcesConfig,
 };
 use quorum_domain::{BusyStatus, TimeRange};
 use std::time::Duration;
@@ -38,8 +40,12 @@ fn event(uid: &str, lines: &str) -> String {
     .replace("\r\r", "\r")
 }
 
-fn seed(client: &CaldavClient) {
-    client.make_calendar("quorum/ana").expect("MKCALENDAR");
+/// Puts the events into `calendar`, creating it first unless the server
+/// already has it.
+fn seed(client: &CaldavClient, calendar: &str, create: bool) {
+    if create {
+        client.make_calendar(calendar).expect("MKCALENDAR");
+    }
     let events = [
         (
             "one-off",
@@ -68,7 +74,7 @@ fn seed(client: &CaldavClient) {
     ];
     for (uid, lines) in events {
         client
-            .put("quorum/ana", &format!("{uid}.ics"), &event(uid, lines))
+            .put(calendar, &format!("{uid}.ics"), &event(uid, lines))
             .expect("PUT");
     }
 }
@@ -82,7 +88,7 @@ fn horizon() -> TimeRange {
 }
 
 /// Hand-derived: London is on GMT in early March; New York's 09:00 is 14:00Z
-/// before 8 March (EST) and 13:00Z from it (EDT); Radicale reads the
+/// before 8 March (EST) and 13:00Z from it (EDT); both servers read the
 /// floating all-day date in UTC; transparent and cancelled events add nothing.
 fn expected() -> Vec<(TimeRange, BusyStatus)> {
     let busy = |a, b| (TimeRange::new(a, b), BusyStatus::Busy);
@@ -100,21 +106,21 @@ fn expected() -> Vec<(TimeRange, BusyStatus)> {
     ]
 }
 
-fn client(server: &radicale::Radicale) -> CaldavClient {
+fn client(server: &caldav_server::CaldavServer) -> CaldavClient {
     let credentials = Credentials {
-        user: radicale::USER.into(),
-        password: radicale::PASSWORD.into(),
+        user: caldav_server::USER.into(),
+        password: caldav_server::PASSWORD.into(),
     };
     CaldavClient::new(&server.base_url, Some(credentials), Duration::from_secs(30))
 }
 
 #[test]
 fn free_busy_report_from_radicale_matches_hand_derived_busy_time() {
-    let Some(server) = radicale::start("roundtrip") else {
+    let Some(server) = caldav_server::radicale("roundtrip") else {
         return;
     };
     let client = client(&server);
-    seed(&client);
+    seed(&client, "quorum/ana", true);
     let import = client
         .free_busy("quorum/ana", chrono_tz::Europe::London, horizon())
         .expect("free-busy REPORT");
@@ -125,18 +131,18 @@ fn free_busy_report_from_radicale_matches_hand_derived_busy_time() {
 
 #[test]
 fn a_configured_caldav_source_reads_the_same_busy_time_and_refuses_wrong_credentials() {
-    let Some(server) = radicale::start("source") else {
+    let Some(server) = caldav_server::radicale("source") else {
         return;
     };
-    seed(&client(&server));
+    seed(&client(&server), "quorum/ana", true);
     std::fs::write(
         server.dir.join("creds"),
-        format!("{}:{}\n", radicale::USER, radicale::PASSWORD),
+        format!("{}:{}\n", caldav_server::USER, caldav_server::PASSWORD),
     )
     .unwrap();
     std::fs::write(
         server.dir.join("wrong"),
-        format!("{}:not-the-password\n", radicale::USER),
+        format!("{}:not-the-password\n", caldav_server::USER),
     )
     .unwrap();
     let source = |name: &str, file: &str| SourceConfig {
@@ -144,6 +150,7 @@ fn a_configured_caldav_source_reads_the_same_busy_time_and_refuses_wrong_credent
         kind: SourceKind::Caldav {
             base_url: server.base_url.clone(),
             credentials_file: Some(file.into()),
+            free_busy: FreeBusyMethod::Report,
         },
         timeout_ms: 30_000,
     };
@@ -178,4 +185,99 @@ fn a_configured_caldav_source_reads_the_same_busy_time_and_refuses_wrong_credent
     assert_eq!(got, expected());
     let err = outcomes[1].result.as_ref().unwrap_err().to_string();
     assert!(err.contains("\"stale\"") && err.contains("401"), "{err}");
+}
+
+const ANA: &str = "mailto:ana@example.test";
+
+/// A source on `server` asking busy time the way `method` says.
+fn sources_on(server: &caldav_server::CaldavServer, method: FreeBusyMethod) -> Sources {
+    let config = SourcesConfig {
+        cache_ttl_seconds: 0,
+        sources: vec![SourceConfig {
+            name: "team".into(),
+            kind: SourceKind::Caldav {
+                base_url: server.base_url.clone(),
+                credentials_file: None,
+                free_busy: method,
+            },
+            timeout_ms: 30_000,
+        }],
+    };
+    Sources::from_config(config, &server.dir).unwrap()
+}
+
+fn read(sources: &Sources, calendar: &str) -> Result<Vec<(TimeRange, BusyStatus)>, String> {
+    let request = FetchRequest {
+        person: "ana".into(),
+        zone: chrono_tz::Europe::London,
+        calendar: CalendarRef {
+            source: "team".into(),
+            calendar: calendar.into(),
+        },
+    };
+    sources
+        .fetch(&request, horizon(), Utc::now())
+        .map(|f| f.import.busy.iter().map(|b| (b.range, b.status)).collect())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn the_scheduling_outbox_of_xandikos_answers_with_the_hand_derived_busy_time() {
+    let Some(server) = caldav_server::xandikos("outbox", "ana@example.test") else {
+        return;
+    };
+    let anonymous = CaldavClient::new(&server.base_url, None, Duration::from_secs(30));
+    seed(&anonymous, caldav_server::XANDIKOS_CALENDAR, false);
+    // Discovery: the principal advertises its outbox and its own address.
+    let outbox = anonymous.outbox().expect("PROPFIND").expect("an outbox");
+    assert_eq!(outbox.url, format!("{}/ana/outbox", server.base_url));
+    assert_eq!(outbox.organizer, ANA);
+
+    for method in [FreeBusyMethod::Outbox, FreeBusyMethod::Auto] {
+        let sources = sources_on(&server, method);
+        assert_eq!(read(&sources, ANA), Ok(expected()), "{method:?}");
+    }
+    // The same calendar read with the REPORT agrees.
+    let report = sources_on(&server, FreeBusyMethod::Auto);
+    assert_eq!(
+        read(&report, caldav_server::XANDIKOS_CALENDAR),
+        Ok(expected())
+    );
+    // An address the server has no authority for is an error, never free.
+    let err = read(&report, "mailto:bo@example.test").unwrap_err();
+    assert!(err.contains("\"team\"") && err.contains("3.8"), "{err}");
+}
+
+#[test]
+fn radicale_has_no_outbox_so_auto_serves_paths_and_refuses_addresses() {
+    let Some(server) = caldav_server::radicale("no-outbox") else {
+        return;
+    };
+    let client = client(&server);
+    seed(&client, "quorum/ana", true);
+    assert_eq!(client.outbox(), Ok(None));
+    std::fs::write(
+        server.dir.join("creds"),
+        format!("{}:{}\n", caldav_server::USER, caldav_server::PASSWORD),
+    )
+    .unwrap();
+    let config = SourcesConfig {
+        cache_ttl_seconds: 0,
+        sources: vec![SourceConfig {
+            name: "team".into(),
+            kind: SourceKind::Caldav {
+                base_url: server.base_url.clone(),
+                credentials_file: Some("creds".into()),
+                free_busy: FreeBusyMethod::Auto,
+            },
+            timeout_ms: 30_000,
+        }],
+    };
+    let sources = Sources::from_config(config, &server.dir).unwrap();
+    assert_eq!(read(&sources, "quorum/ana"), Ok(expected()));
+    let err = read(&sources, ANA).unwrap_err();
+    assert!(
+        err.contains("no scheduling outbox") && err.contains("REPORT"),
+        "{err}"
+    );
 }
