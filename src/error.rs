@@ -127,6 +127,9 @@ impl From<ServiceError> for Status {
             ) => Status::permission_denied(message),
             ServiceError::Holds(HoldError::TokenInvalid { .. }) => Status::unauthenticated(message),
             ServiceError::Holds(HoldError::Storage { .. }) => Status::internal(message),
+            // Lost races only, every rerun of the transaction: a concurrency
+            // abort the caller may retry, not a fault of the server.
+            ServiceError::Holds(HoldError::Contended { .. }) => Status::aborted(message),
             // The database is away: nothing was decided, and a retry (on
             // this replica or another) may succeed once it is back.
             ServiceError::Holds(HoldError::Unavailable { .. }) => Status::unavailable(message),

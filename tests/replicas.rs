@@ -45,7 +45,6 @@ async fn clients(urls: &[String], token: &str, n: usize) -> Vec<BearerBroker> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known failure, issue 11 open: under 64 concurrent placements the PostgreSQL store answers some rounds with UNAVAILABLE (pool waits) and INTERNAL (retries exhausted?) instead of one winner and 63 ABORTED; run with --ignored"]
 async fn three_replicas_never_double_book_and_spend_a_token_once() {
     let Some(cluster) = Cluster::start("race") else {
         return;
@@ -82,12 +81,24 @@ async fn three_replicas_never_double_book_and_spend_a_token_once() {
             .map(|o| o.as_ref().err().map_or(Code::Ok, |s| s.code()))
             .collect();
         let winners = outcomes.iter().filter(|o| o.is_ok()).count();
+        // Lost to the winner's hold, named as such: not any ABORTED.
         let aborted = outcomes
             .iter()
-            .filter(|o| matches!(o, Err(s) if s.code() == Code::Aborted))
+            .filter(|o| matches!(o, Err(s) if s.code() == Code::Aborted && s.message().contains("already has an overlapping active hold")))
             .count();
-        assert_eq!(winners, 1, "round {round}: {codes:?}");
-        assert_eq!(aborted, CLIENTS - 1, "round {round}: {codes:?}");
+        let unexpected: Vec<String> = outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().err())
+            .filter(|s| s.code() != Code::Aborted || !s.message().contains("overlapping"))
+            .map(|s| format!("{:?}: {}", s.code(), s.message()))
+            .take(3)
+            .collect();
+        assert_eq!(winners, 1, "round {round}: {codes:?} {unexpected:?}");
+        assert_eq!(
+            aborted,
+            CLIENTS - 1,
+            "round {round}: {codes:?} {unexpected:?}"
+        );
     }
     assert_eq!(cluster.count(OVERLAPPING_ACTIVE_PAIRS), 0);
     let active = cluster.count("SELECT count(*) FROM holds WHERE state = 'TENTATIVE'");

@@ -27,7 +27,7 @@ mod tx;
 use chrono::{DateTime, Utc};
 use postgres::error::SqlState;
 use quorum_domain::Clock;
-use quorum_holds::broker::{Broker, Storage, Work, from_ns};
+use quorum_holds::broker::{Broker, Storage, Work};
 use quorum_holds::{HoldError, HoldPolicy, TokenSigner};
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,6 +61,9 @@ impl Default for PoolSettings {
 pub struct PostgresStorage {
     /// Always `Some` until dropped (see the `Drop` impl).
     pool: Option<r2d2::Pool<pool::Manager>>,
+    /// How many dead connections a call may find in the pool before it
+    /// gives up: after a restart, every pooled one may be.
+    max_connections: u32,
     /// `None`: the database's clock decides expiry, the same for every
     /// replica. Tests set a manual clock.
     clock: Option<Arc<dyn Clock>>,
@@ -102,10 +105,13 @@ impl PostgresStorage {
             .max_size(settings.max_connections)
             .min_idle(Some(0))
             .connection_timeout(settings.connect_timeout)
-            .test_on_check_out(true)
+            // No test query on checkout: it would cost a round trip per
+            // call. A dead connection shows at BEGIN instead (see `run`).
+            .test_on_check_out(false)
             .build_unchecked(manager);
         let storage = Self {
             pool: Some(pool),
+            max_connections: settings.max_connections,
             clock,
         };
         storage.migrate()?;
@@ -131,63 +137,81 @@ impl PostgresStorage {
         })
     }
 
-    /// The clock's "now", or the database's, read inside `tx`.
-    fn now_in(&self, tx: &mut postgres::Transaction<'_>) -> Result<DateTime<Utc>, HoldError> {
-        if let Some(clock) = &self.clock {
-            return Ok(clock.now());
-        }
-        let row = tx
-            .query_one(
-                "SELECT (EXTRACT(EPOCH FROM statement_timestamp()) * 1000000)::BIGINT",
-                &[],
-            )
-            .map_err(|e| classify(&e).0)?;
-        let micros: i64 = row.get(0);
-        Ok(from_ns(micros.saturating_mul(1000)))
-    }
-
+    /// Runs `work` in one transaction, again while it loses races (up to
+    /// [`MAX_ATTEMPTS`]); a transaction that still loses is `Contended`.
     fn run<T>(&self, work: &mut Work<'_, T>, writing: bool) -> Result<T, HoldError> {
         let mut connection = self.client()?;
-        let pool::Connection { client, statements } = &mut *connection;
         let mut attempt = 1;
+        let mut dead = 0;
         loop {
-            let mut transaction = if writing {
-                client.transaction()
-            } else {
-                client
-                    .build_transaction()
-                    .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                    .read_only(true)
-                    .start()
-            }
-            .map_err(|e| classify(&e).0)?;
-            let now = self.now_in(&mut transaction)?;
-            let mut tx = tx::PgTx::new(transaction, statements, writing);
-            let outcome = work(&mut tx, now);
-            let (outcome, retry) = match outcome {
-                Ok(value) => match tx.commit() {
-                    Ok(()) => return Ok(value),
-                    Err(error) => {
-                        let (error, retry) = classify(&error);
-                        (Err(error), retry)
+            match self.attempt(&mut connection, work, writing) {
+                Attempt::Done(outcome) => return outcome,
+                // Connections idle in the pool die with a database restart,
+                // and nothing tells until one is used; nothing was decided
+                // yet, so try another (a new one once the dead are gone).
+                Attempt::DeadConnection(error) => {
+                    connection.broken = true;
+                    dead += 1;
+                    if dead > self.max_connections {
+                        return Err(error);
                     }
-                },
-                Err(error) => {
-                    let retry = tx.lost_a_race();
-                    drop(tx);
-                    (Err(error), retry)
+                    drop(connection);
+                    connection = self.client()?;
                 }
-            };
-            if !retry || attempt >= MAX_ATTEMPTS {
-                return outcome;
+                Attempt::LostARace if attempt >= MAX_ATTEMPTS => {
+                    return Err(HoldError::Contended {
+                        detail: format!(
+                            "{MAX_ATTEMPTS} attempts each lost a race to concurrent changes of the same rows"
+                        ),
+                    });
+                }
+                Attempt::LostARace => {
+                    attempt += 1;
+                    // A little jitter so the transactions that collided do
+                    // not collide again in step.
+                    let pause = rand::random::<u64>() % (2 * u64::from(attempt));
+                    std::thread::sleep(Duration::from_millis(pause));
+                }
             }
-            attempt += 1;
-            // A little jitter so the transactions that collided do not
-            // collide again in step.
-            let pause = rand::random::<u64>() % (2 * u64::from(attempt));
-            std::thread::sleep(Duration::from_millis(pause));
         }
     }
+
+    /// One run of `work` in one transaction on `connection`.
+    fn attempt<T>(
+        &self,
+        connection: &mut pool::Connection,
+        work: &mut Work<'_, T>,
+        writing: bool,
+    ) -> Attempt<T> {
+        let clock_now = self.clock.as_ref().map(|c| c.now());
+        let pool::Connection {
+            client, statements, ..
+        } = connection;
+        let (mut tx, now) = match tx::PgTx::begin(client, statements, writing, clock_now) {
+            Ok(begun) => begun,
+            Err(tx::BeginError::DeadConnection(error)) => return Attempt::DeadConnection(error),
+            Err(tx::BeginError::Other(error)) => return Attempt::Done(Err(error)),
+        };
+        match work(&mut tx, now) {
+            Ok(value) => match tx.commit() {
+                Ok(()) => Attempt::Done(Ok(value)),
+                Err((_, true)) => Attempt::LostARace,
+                Err((error, false)) => Attempt::Done(Err(error)),
+            },
+            Err(_) if tx.lost_a_race() => Attempt::LostARace,
+            Err(error) => Attempt::Done(Err(error)),
+        }
+    }
+}
+
+/// How one run of a transaction ended.
+enum Attempt<T> {
+    Done(Result<T, HoldError>),
+    /// It lost a race to a concurrent transaction: running it again sees
+    /// the winner's commit.
+    LostARace,
+    /// The connection was dead before anything was sent.
+    DeadConnection(HoldError),
 }
 
 /// Each connection owns a small runtime, which panics if it is dropped on an

@@ -15,7 +15,14 @@
 use postgres::Transaction;
 
 /// (version, name, SQL), in order.
-pub const MIGRATIONS: &[(i32, &str, &str)] = &[(1, "holds, approvals, audit log", V1)];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "holds, approvals, audit log", V1),
+    (
+        2,
+        "attendees placed in one call; audit pages by transaction",
+        V2,
+    ),
+];
 
 const V1: &str = r#"
 CREATE EXTENSION IF NOT EXISTS btree_gist;
@@ -101,6 +108,67 @@ CREATE TABLE refusal_budget (
     logged BIGINT NOT NULL,
     suppressed BIGINT NOT NULL
 );
+"#;
+
+/// `place_attendees` inserts a hold's attendee rows, or says which holds are
+/// in the way, in one call. Why a lock and why in the database: contenders
+/// for one person that insert at once each find the others' uncommitted rows
+/// in the exclusion constraint's index and wait on them — on each other, so
+/// they deadlock (found only after `deadlock_timeout`, a second each) or
+/// queue behind one another's client round trips; 64 of them on a busy
+/// machine ran past the statement timeout (issue 11's race test). Here each
+/// placement first takes a transaction lock per person (in one order, so
+/// multi-person holds cannot deadlock on them): the winner holds it to
+/// commit, and each loser in turn finds the winner's committed rows, fails
+/// the constraint, and its exception block undoes its rows *and* its lock at
+/// once, with no client round trip in the queue. The constraint stays the
+/// guarantee; the lock only orders contenders. Rows of holds that expired by
+/// `p_now` only get in the way if the first insert fails: they are marked
+/// expired and the insert tried once more. Returns NULL when placed, else
+/// the other tickets' holds active at `p_now` in the way (empty if the one in
+/// the way vanished meanwhile: the caller runs its transaction again).
+///
+/// Audit records carry the inserting transaction's id (`tx`), so a page can
+/// stop at a horizon no transaction still running can commit below: the
+/// identity `sequence` is handed out at insert, not at commit, so paging by
+/// it alone skips a record whose transaction commits after a later one was
+/// read. Records written before this migration get `tx` 1 (all committed).
+const V2: &str = r#"
+CREATE FUNCTION place_attendees(
+    p_hold TEXT, p_people TEXT[], p_roles TEXT[], p_ticket TEXT,
+    p_start BIGINT, p_end BIGINT, p_expires BIGINT, p_state TEXT, p_now BIGINT
+) RETURNS TEXT[] LANGUAGE plpgsql AS $$
+BEGIN
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            -- One placer per person at a time, in a fixed order of people.
+            PERFORM pg_advisory_xact_lock(k) FROM (
+                SELECT DISTINCT hashtextextended('quorum attendee ' || p, 0) AS k
+                FROM UNNEST(p_people) AS p ORDER BY k) AS keys;
+            INSERT INTO hold_attendees (hold_id, person_id, role_id, change_ticket, during, expires_at_ns, state)
+            SELECT p_hold, t.p, t.r, p_ticket, int8range(p_start, p_end), p_expires, p_state
+            FROM UNNEST(p_people, p_roles) AS t (p, r);
+            RETURN NULL;
+        EXCEPTION WHEN exclusion_violation THEN
+            -- Undone at once, rows and locks: the next contender goes on.
+        END;
+        EXIT WHEN attempt = 2;
+        UPDATE hold_attendees SET state = 'EXPIRED'
+        WHERE person_id = ANY (p_people) AND during && int8range(p_start, p_end)
+          AND state = 'TENTATIVE' AND expires_at_ns <= p_now;
+        EXIT WHEN NOT FOUND;
+    END LOOP;
+    RETURN ARRAY(
+        SELECT DISTINCT a.hold_id COLLATE "C" FROM hold_attendees a
+        WHERE a.person_id = ANY (p_people) AND a.during && int8range(p_start, p_end)
+          AND a.change_ticket <> p_ticket
+          AND (a.state = 'CONFIRMED' OR (a.state = 'TENTATIVE' AND a.expires_at_ns > p_now))
+        ORDER BY 1);
+END
+$$;
+ALTER TABLE audit_log ADD COLUMN tx XID8 NOT NULL DEFAULT '1';
+ALTER TABLE audit_log ALTER COLUMN tx SET DEFAULT pg_current_xact_id();
+CREATE INDEX audit_by_ticket_tx ON audit_log (change_ticket, tx, sequence);
 "#;
 
 /// Any number; the same in every replica, so they exclude one another.

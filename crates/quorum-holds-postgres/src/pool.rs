@@ -1,6 +1,8 @@
 //! Pooled connections, each with its own prepared statements: r2d2 hands out
-//! a connection, checks on checkout that it still answers (so a pool
-//! reconnects once the database is back), and drops one that closed.
+//! a connection and drops one that closed or was found dead, so a pool
+//! reconnects once the database is back. There is no test query on checkout
+//! (a round trip per call); `PostgresStorage::run` finds a dead connection
+//! at BEGIN, before anything is decided, and takes another.
 
 use postgres::{Client, NoTls, Statement};
 use std::collections::HashMap;
@@ -9,6 +11,9 @@ pub struct Connection {
     pub client: Client,
     /// Prepared on this session, by SQL text.
     pub statements: HashMap<String, Statement>,
+    /// Found dead (a transaction could not begin on it): the pool drops it
+    /// rather than hand it out again.
+    pub broken: bool,
 }
 
 pub struct Manager {
@@ -29,6 +34,7 @@ impl r2d2::ManageConnection for Manager {
         Ok(Connection {
             client: self.config.connect(NoTls)?,
             statements: HashMap::new(),
+            broken: false,
         })
     }
 
@@ -37,6 +43,6 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn has_broken(&self, connection: &mut Connection) -> bool {
-        connection.client.is_closed()
+        connection.broken || connection.client.is_closed()
     }
 }

@@ -7,7 +7,9 @@ mod postgres_server;
 
 use chrono::{Duration, TimeZone, Utc};
 use quorum_domain::{HoldAttendee, ManualClock, PersonId, RoleId, TimeRange};
-use quorum_holds::{Broker, HoldError, HoldPolicy, HoldStore, PlaceHold, Principal};
+use quorum_holds::{
+    Broker, HoldError, HoldPolicy, HoldStore, PageRequest, PlaceHold, Principal,
+};
 use quorum_holds_postgres::{PoolSettings, PostgresStorage};
 use std::sync::Arc;
 
@@ -124,4 +126,79 @@ fn audit_log_is_append_only_and_holds_are_busy_time() {
         "INSERT INTO audit_log (at_ns, actor, change_ticket, action, reason) VALUES (0, 'root', 'CHG-1', 'NOTE', '')",
     )
     .expect("append");
+}
+
+/// The identity sequence is handed out at insert, not at commit: a record
+/// whose transaction commits after a later-numbered one was read must still
+/// be on a later page, not skipped. Here a transaction appends a record and
+/// stays open while the broker commits a later one; the reader pages with
+/// the last record's sequence as its token (the broker's token format).
+#[test]
+fn audit_pages_never_skip_a_record_committed_late() {
+    let Some(server) = postgres_server::TestPostgres::start() else {
+        return;
+    };
+    let url = server.create_database("horizon");
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();
+    let clock = Arc::new(ManualClock::new(now));
+    let storage =
+        PostgresStorage::open(&url, Some(clock.clone()), &PoolSettings::default()).expect("opens");
+    let policy = HoldPolicy {
+        owner_from_first_hold: true,
+        ..HoldPolicy::default()
+    };
+    let store = Broker::new(storage, None, policy).expect("broker");
+    let bot = Principal::with_every_scope("bot");
+    let start = now + Duration::hours(2);
+    let hold = store
+        .place(
+            PlaceHold {
+                change_ticket: "CHG-LATE".into(),
+                slot: TimeRange::new(start, start + Duration::hours(1)),
+                attendees: vec![HoldAttendee {
+                    person: PersonId("ana".into()),
+                    role: RoleId("rm".into()),
+                }],
+                ttl: Duration::hours(1),
+                idempotency_key: "k1".into(),
+                release_owner: Some("olga".into()),
+            },
+            &bot,
+        )
+        .expect("placed");
+
+    let mut late = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    let mut open = late.transaction().expect("begin");
+    open.batch_execute(
+        "INSERT INTO audit_log (at_ns, actor, change_ticket, action, reason) VALUES (0, 'late', 'CHG-LATE', 'NOTE', 'committed late')",
+    )
+    .expect("append in an open transaction");
+    store
+        .extend(&hold.id, Duration::minutes(10), &bot)
+        .expect("extended: a later record, committed first");
+
+    let mut seen: Vec<(u64, String)> = Vec::new();
+    let read_all = |seen: &mut Vec<(u64, String)>| {
+        loop {
+            let token = seen.last().map(|(sequence, _)| sequence.to_string());
+            let page = store
+                .audit_log("CHG-LATE", &PageRequest { size: 1, token }, &bot)
+                .expect("page");
+            if page.items.is_empty() {
+                break;
+            }
+            seen.extend(page.items.into_iter().map(|r| (r.sequence, r.actor)));
+        }
+    };
+    read_all(&mut seen);
+    open.commit().expect("the late record commits");
+    read_all(&mut seen);
+
+    let actors: Vec<&str> = seen.iter().map(|(_, actor)| actor.as_str()).collect();
+    assert_eq!(actors.len(), 3, "every record, once: {seen:?}");
+    assert_eq!(
+        actors.iter().filter(|a| **a == "late").count(),
+        1,
+        "{seen:?}"
+    );
 }

@@ -53,6 +53,13 @@ pub enum HoldError {
         "hold {id} moved on since it was approved ({what}); approve it again if it is still wanted"
     )]
     MovedOn { id: HoldId, what: String },
+    /// Concurrent changes of the same rows kept winning, however often the
+    /// transaction was run again: nothing was decided, and the call may be
+    /// repeated.
+    #[error(
+        "too many concurrent changes of the same holds; nothing was changed, try again: {detail}"
+    )]
+    Contended { detail: String },
     #[error("the hold store failed: {detail}")]
     Storage { detail: String },
     /// The store cannot be reached (a database connection lost or refused):

@@ -239,7 +239,8 @@ impl<S: Storage> Broker<S> {
     }
 
     /// Audits `outcome` if it is a refusal (anything but a malformed request
-    /// or a store that failed or cannot be reached), then returns it.
+    /// or a store that failed, was contended or cannot be reached), then
+    /// returns it.
     fn audited<T>(
         &self,
         outcome: Result<T, HoldError>,
@@ -253,6 +254,7 @@ impl<S: Storage> Broker<S> {
             | Err(
                 HoldError::InvalidRequest { .. }
                 | HoldError::Storage { .. }
+                | HoldError::Contended { .. }
                 | HoldError::Unavailable { .. },
             ) => outcome,
             Err(error) => {

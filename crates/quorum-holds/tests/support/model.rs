@@ -131,6 +131,7 @@ fn kind(result: &Result<(), HoldError>) -> &'static str {
         Err(HoldError::InvalidRequest { .. }) => "invalid",
         Err(HoldError::MovedOn { .. }) => "moved on",
         Err(HoldError::Storage { .. }) => "storage",
+        Err(HoldError::Contended { .. }) => "contended",
         Err(HoldError::Unavailable { .. }) => "unavailable",
     }
 }
