@@ -7,9 +7,7 @@ mod postgres_server;
 
 use chrono::{Duration, TimeZone, Utc};
 use quorum_domain::{HoldAttendee, ManualClock, PersonId, RoleId, TimeRange};
-use quorum_holds::{
-    Broker, HoldError, HoldPolicy, HoldStore, PageRequest, PlaceHold, Principal,
-};
+use quorum_holds::{Broker, HoldError, HoldPolicy, HoldStore, PageRequest, PlaceHold, Principal};
 use quorum_holds_postgres::{PoolSettings, PostgresStorage};
 use std::sync::Arc;
 

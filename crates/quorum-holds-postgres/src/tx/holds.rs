@@ -5,8 +5,8 @@
 use super::{PgTx, as_i64};
 use chrono::{DateTime, Utc};
 use quorum_domain::{Hold, HoldAttendee, HoldId, HoldState, PersonId, RoleId, TimeRange};
-use quorum_holds::{HoldClash, HoldError};
 use quorum_holds::broker::{from_ns, ns};
+use quorum_holds::{HoldClash, HoldError};
 
 pub fn load(tx: &mut PgTx<'_>, id: &HoldId) -> Result<Hold, HoldError> {
     let sql = if tx.writing {
@@ -160,7 +160,9 @@ fn insert_attendees(
                 detail: "a conflicting hold vanished while placing".into(),
             })
         }
-        Some(holds) => Err(HoldError::conflict(clashes(tx, &people, hold.slot, &holds)?)),
+        Some(holds) => Err(HoldError::conflict(clashes(
+            tx, &people, hold.slot, &holds,
+        )?)),
     }
 }
 
