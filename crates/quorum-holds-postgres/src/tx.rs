@@ -4,6 +4,8 @@
 //! re-reads what the first committed. The no-double-booking rule is the
 //! database's own: the exclusion constraint on `hold_attendees`.
 
+mod plans;
+
 use super::classify;
 use chrono::{DateTime, Utc};
 use postgres::error::SqlState;

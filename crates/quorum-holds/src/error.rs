@@ -1,7 +1,7 @@
 //! The hold broker core's one error enum. Each variant says what a caller can
 //! do about it; the service maps them to gRPC codes in one exhaustive match.
 
-use quorum_domain::{FieldViolation, HoldId, HoldState};
+use quorum_domain::{FieldViolation, HoldId, HoldState, PlanId};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HoldError {
@@ -42,6 +42,18 @@ pub enum HoldError {
         "hold {id} moved on since it was approved ({what}); approve it again if it is still wanted"
     )]
     MovedOn { id: HoldId, what: String },
+    #[error("plan {id} does not exist")]
+    PlanNotFound { id: PlanId },
+    /// A hold that belongs to a plan changes only with its plan.
+    #[error(
+        "hold {id} holds milestone {milestone} of plan {plan}; {action} the plan instead, so it is never half held"
+    )]
+    InPlan {
+        id: HoldId,
+        plan: PlanId,
+        milestone: String,
+        action: &'static str,
+    },
     #[error("the hold store failed: {detail}")]
     Storage { detail: String },
     /// The store cannot be reached (a database connection lost or refused):
