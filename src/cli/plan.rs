@@ -199,6 +199,10 @@ fn render_no_plan(out: &mut String, response: &pb::PlanReleaseResponse, zone: Tz
                 r.milestone_id,
                 local(instant(r.deadline.as_ref()), zone, "%a %Y-%m-%d %H:%M %Z")
             ),
+            Ok(pb::ProgrammeRelaxationKind::LengthenGap) => format!(
+                "lengthen dependency #{}'s maximum gap to {} minutes",
+                r.dependency_index, r.max_gap_minutes
+            ),
             _ => format!(
                 "shorten dependency #{}'s minimum gap to {} minutes",
                 r.dependency_index, r.min_gap_minutes
