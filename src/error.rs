@@ -92,7 +92,9 @@ impl From<ServiceError> for Status {
             ServiceError::ShuttingDown | ServiceError::CalendarUnavailable { .. } => {
                 Status::unavailable(message)
             }
-            ServiceError::Holds(HoldError::NotFound { .. }) => Status::not_found(message),
+            ServiceError::Holds(HoldError::NotFound { .. } | HoldError::PlanNotFound { .. }) => {
+                Status::not_found(message)
+            }
             ServiceError::Holds(HoldError::Conflict { clashes }) => {
                 // Machines read the conflicting holds and the attendees they
                 // clash on from ErrorInfo, not the text.
@@ -120,7 +122,8 @@ impl From<ServiceError> for Status {
                 | HoldError::MovedOn { .. }
                 | HoldError::TooLong { .. }
                 | HoldError::ReleaseOwnerFixed { .. }
-                | HoldError::TicketNotRegistered { .. },
+                | HoldError::TicketNotRegistered { .. }
+                | HoldError::InPlan { .. },
             ) => Status::failed_precondition(message),
             ServiceError::Holds(
                 HoldError::NotPermitted { .. } | HoldError::TokenRefused { .. },

@@ -3,6 +3,8 @@
 //! convert the answer back. Every rule, including who may do what, lives in
 //! the store (`quorum_holds::access`); handlers only pass the caller on.
 
+mod plans;
+
 use crate::{auth::caller, convert::holds as convert, error::ServiceError, pb};
 use chrono::Duration;
 use quorum_domain::{AuditRecord, Clock, Hold, HoldId, HoldState, PersonId};
@@ -69,7 +71,7 @@ fn with_owners(store: &dyn HoldStore, holds: Vec<Hold>) -> Result<Vec<pb::Hold>,
         .collect()
 }
 
-fn invalid(violations: Vec<quorum_domain::FieldViolation>) -> Status {
+pub(crate) fn invalid(violations: Vec<quorum_domain::FieldViolation>) -> Status {
     ServiceError::InvalidRequest { violations }.into()
 }
 
@@ -180,7 +182,7 @@ pub fn icalendar(hold: &Hold, release_owner: Option<&str>) -> String {
     calendar.push(event.done()).done().to_string()
 }
 
-fn page(size: u32, token: String) -> PageRequest {
+pub(crate) fn page(size: u32, token: String) -> PageRequest {
     PageRequest {
         size: bounds::page_size(size),
         token: (!token.is_empty()).then_some(token),
@@ -398,5 +400,52 @@ impl pb::hold_broker_server::HoldBroker for HoldBrokerService {
         Ok(Response::new(pb::ExportICalendarResponse {
             icalendar: icalendar(&hold, owner.as_deref()),
         }))
+    }
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
+    async fn place_plan_hold(
+        &self,
+        request: Request<pb::PlacePlanHoldRequest>,
+    ) -> Result<Response<pb::PlanHold>, Status> {
+        plans::place(self, request).await
+    }
+
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
+    async fn get_plan_hold(
+        &self,
+        request: Request<pb::GetPlanHoldRequest>,
+    ) -> Result<Response<pb::PlanHold>, Status> {
+        plans::get(self, request).await
+    }
+
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
+    async fn extend_plan_hold(
+        &self,
+        request: Request<pb::ExtendPlanHoldRequest>,
+    ) -> Result<Response<pb::PlanHold>, Status> {
+        plans::extend(self, request).await
+    }
+
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
+    async fn release_plan_hold(
+        &self,
+        request: Request<pb::ReleasePlanHoldRequest>,
+    ) -> Result<Response<pb::PlanHold>, Status> {
+        plans::release(self, request).await
+    }
+
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
+    async fn approve_plan_hold(
+        &self,
+        request: Request<pb::ApprovePlanHoldRequest>,
+    ) -> Result<Response<pb::ApproveHoldResponse>, Status> {
+        plans::approve(self, request).await
+    }
+
+    #[tracing::instrument(skip_all, fields(actor = tracing::field::Empty))]
+    async fn confirm_plan_hold(
+        &self,
+        request: Request<pb::ConfirmPlanHoldRequest>,
+    ) -> Result<Response<pb::PlanHold>, Status> {
+        plans::confirm(self, request).await
     }
 }

@@ -294,6 +294,79 @@ fn find_slots_hold_places_the_hold_for_every_attendee_of_slot_n() {
     let _ = server.wait();
 }
 
+#[test]
+fn plan_hold_places_every_milestone_of_plan_n_all_at_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (mut server, address) = serve_both(dir.path());
+    // Holds are only for slots to come: the programme moved whole weeks ahead.
+    let file = dir
+        .path()
+        .join("future-programme.json")
+        .display()
+        .to_string();
+    std::fs::write(
+        &file,
+        weeks_ahead(&fixture("programmes/multi-service-cutover.json")),
+    )
+    .expect("write");
+    let local = run(quorum().args(["plan", &file, "--json"]));
+    assert!(local.status.success(), "{}", text(&local.stderr));
+    let answer: serde_json::Value = serde_json::from_slice(&local.stdout).expect("JSON");
+    let second = &answer["plans"][1];
+    let milestones = second["milestones"].as_array().expect("milestones").len();
+    let hold = || {
+        run(quorum()
+            .args(["plan", &file, "--server", &address, "--hold", "2"])
+            .args(["--identity", "release-bot", "--release-owner", "olga"]))
+    };
+    let out = hold();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("Held plan #2 as P-"), "{stdout}");
+    let plan_id = stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("P-"))
+        .expect("a plan id")
+        .to_owned();
+    // Every milestone of plan 2 is held, at the planned times.
+    let ticket = answer["changeTicket"].as_str().expect("ticket");
+    let listed = run(quorum()
+        .args(["holds", "--server", &address, "--identity", "release-bot"])
+        .args(["list", "--ticket", ticket]));
+    let listing: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    let holds = listing["holds"].as_array().expect("holds");
+    assert_eq!(holds.len(), milestones, "{listing}");
+    let mut held: Vec<&str> = holds.iter().map(|h| h["start"].as_str().unwrap()).collect();
+    let mut planned: Vec<&str> = second["milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["start"].as_str().unwrap())
+        .collect();
+    held.sort_unstable();
+    planned.sort_unstable();
+    assert_eq!(held, planned);
+    // Running it again is idempotent: the same plan, nothing more held.
+    let again = hold();
+    assert!(
+        text(&again.stdout).contains(&plan_id),
+        "{}",
+        text(&again.stderr)
+    );
+    // A plan that is not there is named.
+    let missing = run(quorum()
+        .args(["plan", &file, "--server", &address, "--hold", "99"])
+        .args(["--identity", "release-bot"]));
+    assert!(!missing.status.success());
+    assert!(
+        text(&missing.stderr).contains("no plan #99"),
+        "{}",
+        text(&missing.stderr)
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
 /// The request in `path` with every timestamp moved forward by whole weeks
 /// until its horizon starts after today.
 fn weeks_ahead(path: &str) -> String {

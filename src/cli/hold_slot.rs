@@ -35,6 +35,8 @@ pub struct HoldSlotArgs {
 pub enum HoldSlotError {
     #[error("there is no slot #{rank}: the answer has {count} slot(s)")]
     NoSuchSlot { rank: u32, count: usize },
+    #[error("there is no plan #{rank}: the answer has {count} plan(s)")]
+    NoSuchPlan { rank: u32, count: usize },
     #[error(transparent)]
     Connect(#[from] ConnectError),
     #[error("the hold broker refused the hold: {}: {}", crate::cli::find_slots::screaming(&format!("{:?}", .0.code())), .0.message())]

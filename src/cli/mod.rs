@@ -8,6 +8,7 @@ pub mod connect;
 pub mod find_slots;
 pub mod headline;
 pub mod health;
+pub mod hold_plan;
 pub mod hold_slot;
 pub mod holds;
 pub mod load;

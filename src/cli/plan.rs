@@ -6,6 +6,7 @@
 
 use crate::cli::connect::{DEFAULT_SERVER, connect};
 use crate::cli::find_slots::{CliError, parse_zone, read_request};
+use crate::cli::hold_plan::{self, HoldPlanArgs};
 use crate::{json, pb, release_planner::plan_request};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -31,6 +32,8 @@ pub struct PlanArgs {
     /// Return at most this many plans (overrides the file's topK).
     #[arg(long)]
     pub top_k: Option<u32>,
+    #[command(flatten)]
+    pub hold: HoldPlanArgs,
 }
 
 pub async fn run(args: &PlanArgs) -> Result<String, CliError> {
@@ -52,11 +55,21 @@ pub async fn run(args: &PlanArgs) -> Result<String, CliError> {
                 .into_inner()
         }
     };
-    if args.json {
-        Ok(json::to_json("quorum.v1.PlanReleaseResponse", &response)?)
+    let mut out = if args.json {
+        json::to_json("quorum.v1.PlanReleaseResponse", &response)?
     } else {
-        Ok(render_timeline(&request, &response, args.zone))
+        render_timeline(&request, &response, args.zone)
+    };
+    if let Some(rank) = args.hold.hold {
+        let place = hold_plan::place_request(&response, rank, &args.hold)?;
+        let held = hold_plan::place(args.server.as_deref(), place, &args.hold).await?;
+        if args.json {
+            out.push_str(&json::to_json("quorum.v1.PlanHold", &held)?);
+        } else {
+            out.push_str(&hold_plan::placed_lines(&held, rank));
+        }
     }
+    Ok(out)
 }
 
 fn instant(ts: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
@@ -185,6 +198,10 @@ fn render_no_plan(out: &mut String, response: &pb::PlanReleaseResponse, zone: Tz
                 "move the deadline of {} to {}",
                 r.milestone_id,
                 local(instant(r.deadline.as_ref()), zone, "%a %Y-%m-%d %H:%M %Z")
+            ),
+            Ok(pb::ProgrammeRelaxationKind::LengthenGap) => format!(
+                "lengthen dependency #{}'s maximum gap to {} minutes",
+                r.dependency_index, r.max_gap_minutes
             ),
             _ => format!(
                 "shorten dependency #{}'s minimum gap to {} minutes",

@@ -9,7 +9,7 @@ use quorum_domain::{
 };
 use quorum_holds::PlaceHold;
 
-fn instant(
+pub(super) fn instant(
     ts: Option<&prost_types::Timestamp>,
     field: &str,
     out: &mut Vec<FieldViolation>,
@@ -23,7 +23,7 @@ fn instant(
     }
 }
 
-fn attendees(list: Vec<pb::HoldAttendee>) -> Vec<HoldAttendee> {
+pub(super) fn attendees(list: Vec<pb::HoldAttendee>) -> Vec<HoldAttendee> {
     list.into_iter()
         .map(|a| {
             let pb::HoldAttendee { person_id, role_id } = a;
@@ -101,7 +101,7 @@ pub fn substitutions(list: Vec<pb::Substitution>) -> Vec<Substitution> {
         .collect()
 }
 
-fn state(state: HoldState) -> pb::HoldState {
+pub(super) fn state(state: HoldState) -> pb::HoldState {
     match state {
         HoldState::Tentative => pb::HoldState::Tentative,
         HoldState::Confirmed => pb::HoldState::Confirmed,

@@ -6,6 +6,7 @@
 
 mod calendars;
 pub mod holds;
+pub mod plan_holds;
 mod problem;
 mod programme;
 mod request;

@@ -455,5 +455,12 @@ fn relaxation(r: ProgrammeRelaxation) -> pb::ProgrammeRelaxation {
             plan: opened,
             ..Default::default()
         },
+        ProgrammeRelaxationKind::LengthenGap { index, to_minutes } => pb::ProgrammeRelaxation {
+            kind: pb::ProgrammeRelaxationKind::LengthenGap.into(),
+            dependency_index: index as u32,
+            max_gap_minutes: to_minutes,
+            plan: opened,
+            ..Default::default()
+        },
     }
 }

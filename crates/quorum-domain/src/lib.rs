@@ -9,6 +9,7 @@ mod error;
 mod explanation;
 mod holds;
 mod people;
+mod plan_holds;
 mod problem;
 mod programme;
 mod programme_validate;
@@ -29,6 +30,7 @@ pub use holds::{
     Substitution, SystemClock, substitute,
 };
 pub use people::{BusyInterval, BusyStatus, Person, PersonId};
+pub use plan_holds::{PlanHold, PlanId, PlanMember};
 pub use problem::{ProblemLimits, SlotProblem, ValidatedProblem};
 pub use programme::{
     Dependency, FreezeScope, Milestone, MilestoneKind, MilestoneRole, NoPlanReason, OnCallShift,

@@ -277,6 +277,8 @@ pub enum ProgrammeRelaxationKind {
     },
     /// Shorten dependency `index`'s minimum gap to `to_minutes`.
     ShortenGap { index: usize, to_minutes: u32 },
+    /// Lengthen dependency `index`'s maximum gap to `to_minutes`.
+    LengthenGap { index: usize, to_minutes: u32 },
 }
 
 /// A change that would open a plan, with the best plan it opens. Every

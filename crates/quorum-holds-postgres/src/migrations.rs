@@ -22,7 +22,41 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "attendees placed in one call; audit pages by transaction",
         V2,
     ),
+    (3, "held plans", V3_PLANS),
 ];
+
+/// A held plan: its row, the link from each milestone to its (ordinary)
+/// hold, and its own approval tokens.
+const V3_PLANS: &str = r#"
+CREATE TABLE plans (
+    id TEXT PRIMARY KEY,
+    change_ticket TEXT NOT NULL REFERENCES tickets (change_ticket),
+    requester TEXT NOT NULL,
+    created_at_ns BIGINT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    request_fingerprint TEXT NOT NULL,
+    UNIQUE (requester, idempotency_key)
+);
+CREATE TABLE plan_members (
+    plan_id TEXT NOT NULL REFERENCES plans (id),
+    position INTEGER NOT NULL,
+    milestone_id TEXT NOT NULL,
+    hold_id TEXT NOT NULL UNIQUE REFERENCES holds (id),
+    PRIMARY KEY (plan_id, position),
+    UNIQUE (plan_id, milestone_id)
+);
+CREATE TABLE plan_approvals (
+    token_id TEXT PRIMARY KEY,
+    plan_id TEXT NOT NULL REFERENCES plans (id),
+    approver TEXT NOT NULL,
+    expires_at_ns BIGINT NOT NULL
+);
+CREATE TABLE plan_used_tokens (
+    token_id TEXT PRIMARY KEY REFERENCES plan_approvals (token_id),
+    plan_id TEXT NOT NULL,
+    used_at_ns BIGINT NOT NULL
+);
+"#;
 
 const V1: &str = r#"
 CREATE EXTENSION IF NOT EXISTS btree_gist;

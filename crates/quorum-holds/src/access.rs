@@ -14,12 +14,50 @@
 //! | confirm (with a token) | the hold's requester, the ticket's release owner, `admin` |
 //! | read a ticket's holds and audit log | `read`, `admin`, its release owner, anyone who placed a hold on it |
 //!
+//! A held plan (every milestone of a release plan, held together) follows
+//! the same table, acting on all its holds at once: the plan's requester,
+//! its ticket's release owner and the scopes above decide exactly as for one
+//! hold, and a hold inside a plan is extended, released, approved and
+//! confirmed only through its plan.
+//!
 //! "The ticket's release owner" is the identity the ticket names *and* holds
 //! the `release-owner` scope: naming alone grants nothing.
 
 use crate::HoldError;
-use quorum_domain::Hold;
+use quorum_domain::{Hold, PlanHold};
 use std::fmt;
+
+/// What a permission is decided about: one hold, or a held plan. Both have
+/// one ticket and one requester; the label names it in refusals.
+pub trait Subject {
+    fn label(&self) -> String;
+    fn ticket(&self) -> &str;
+    fn requester(&self) -> &str;
+}
+
+impl Subject for Hold {
+    fn label(&self) -> String {
+        format!("hold {}", self.id)
+    }
+    fn ticket(&self) -> &str {
+        &self.change_ticket
+    }
+    fn requester(&self) -> &str {
+        &self.requester
+    }
+}
+
+impl Subject for PlanHold {
+    fn label(&self) -> String {
+        format!("plan {}", self.id)
+    }
+    fn ticket(&self) -> &str {
+        &self.change_ticket
+    }
+    fn requester(&self) -> &str {
+        &self.requester
+    }
+}
 
 /// A permission an operator grants an identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -140,15 +178,15 @@ pub fn may_place(who: &Principal, named_owner: Option<&str>) -> Result<(), HoldE
     Ok(())
 }
 
-fn is_requester(who: &Principal, hold: &Hold) -> bool {
-    who.identity == hold.requester && who.has(Scope::Pipeline)
+fn is_requester(who: &Principal, hold: &impl Subject) -> bool {
+    who.identity == hold.requester() && who.has(Scope::Pipeline)
 }
 
 /// Extending or releasing: the requester, the release owner or an admin; a
 /// confirmed booking only the release owner or an admin.
 pub fn may_change(
     who: &Principal,
-    hold: &Hold,
+    hold: &impl Subject,
     owner: Option<&str>,
     action: &'static str,
     confirmed: bool,
@@ -162,8 +200,9 @@ pub fn may_change(
             who,
             action,
             format!(
-                "hold {} is a confirmed booking: only the release owner of {} or an admin may",
-                hold.id, hold.change_ticket
+                "{} is a confirmed booking: only the release owner of {} or an admin may",
+                hold.label(),
+                hold.ticket()
             ),
         ));
     }
@@ -174,39 +213,49 @@ pub fn may_change(
         who,
         action,
         format!(
-            "only the hold's requester, the release owner of {} or an admin may",
-            hold.change_ticket
+            "only the requester of {}, the release owner of {} or an admin may",
+            hold.label(),
+            hold.ticket()
         ),
     ))
 }
 
 /// Approval is the release owner's, and never by whoever placed the hold.
-pub fn may_approve(who: &Principal, hold: &Hold, owner: Option<&str>) -> Result<(), HoldError> {
+pub fn may_approve(
+    who: &Principal,
+    hold: &impl Subject,
+    owner: Option<&str>,
+) -> Result<(), HoldError> {
     if !who.owns(owner) {
         return Err(denied(
             who,
             "approve",
             format!(
                 "only the release owner of {} ({}) may approve its holds",
-                hold.change_ticket,
+                hold.ticket(),
                 owner.unwrap_or("none registered")
             ),
         ));
     }
-    if who.identity == hold.requester {
+    if who.identity == hold.requester() {
         return Err(denied(
             who,
             "approve",
             format!(
-                "{} placed hold {}, so it cannot approve it (separation of duties)",
-                who.identity, hold.id
+                "{} placed {}, so it cannot approve it (separation of duties)",
+                who.identity,
+                hold.label()
             ),
         ));
     }
     Ok(())
 }
 
-pub fn may_confirm(who: &Principal, hold: &Hold, owner: Option<&str>) -> Result<(), HoldError> {
+pub fn may_confirm(
+    who: &Principal,
+    hold: &impl Subject,
+    owner: Option<&str>,
+) -> Result<(), HoldError> {
     if is_requester(who, hold) || who.owns(owner) || who.has(Scope::Admin) {
         return Ok(());
     }
@@ -214,8 +263,9 @@ pub fn may_confirm(who: &Principal, hold: &Hold, owner: Option<&str>) -> Result<
         who,
         "confirm",
         format!(
-            "only the hold's requester, the release owner of {} or an admin may",
-            hold.change_ticket
+            "only the requester of {}, the release owner of {} or an admin may",
+            hold.label(),
+            hold.ticket()
         ),
     ))
 }

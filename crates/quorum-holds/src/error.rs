@@ -1,7 +1,7 @@
 //! The hold broker core's one error enum. Each variant says what a caller can
 //! do about it; the service maps them to gRPC codes in one exhaustive match.
 
-use quorum_domain::{FieldViolation, HoldId, HoldState, PersonId};
+use quorum_domain::{FieldViolation, HoldId, HoldState, PersonId, PlanId};
 
 /// One attendee of a refused hold and another ticket's active hold that
 /// already takes their time: what a caller needs to ask the right person.
@@ -60,6 +60,18 @@ pub enum HoldError {
         "too many concurrent changes of the same holds; nothing was changed, try again: {detail}"
     )]
     Contended { detail: String },
+    #[error("plan {id} does not exist")]
+    PlanNotFound { id: PlanId },
+    /// A hold that belongs to a plan changes only with its plan.
+    #[error(
+        "hold {id} holds milestone {milestone} of plan {plan}; {action} the plan instead, so it is never half held"
+    )]
+    InPlan {
+        id: HoldId,
+        plan: PlanId,
+        milestone: String,
+        action: &'static str,
+    },
     #[error("the hold store failed: {detail}")]
     Storage { detail: String },
     /// The store cannot be reached (a database connection lost or refused):

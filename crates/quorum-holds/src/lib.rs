@@ -20,10 +20,12 @@ pub use access::{Principal, Scope};
 pub use broker::{Broker, Storage};
 pub use error::{HoldClash, HoldError, clashing_holds};
 pub use sqlite::{SqliteHoldStore, SqliteStorage};
-pub use token::{ApprovalClaims, TokenSigner};
+pub use token::{ApprovalClaims, PlanApprovalClaims, PlanMemberClaim, TokenSigner};
 
 use chrono::{DateTime, Duration, Utc};
-use quorum_domain::{AuditRecord, Hold, HoldAttendee, HoldId, PersonId, Substitution, TimeRange};
+use quorum_domain::{
+    AuditRecord, Hold, HoldAttendee, HoldId, PersonId, PlanHold, PlanId, Substitution, TimeRange,
+};
 
 /// One attendee's time taken by an active hold of another ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +48,27 @@ pub struct PlaceHold {
     /// Names the ticket's release owner on its first hold, only where the
     /// policy allows it (development mode); otherwise it may repeat the
     /// registered owner or be omitted.
+    pub release_owner: Option<String>,
+}
+
+/// One milestone of a plan to hold: its slot and who attends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanMilestoneHold {
+    pub milestone_id: String,
+    pub slot: TimeRange,
+    pub attendees: Vec<HoldAttendee>,
+}
+
+/// A request to hold every milestone of a plan, all or nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacePlan {
+    pub change_ticket: String,
+    /// In plan order; milestone ids are distinct.
+    pub milestones: Vec<PlanMilestoneHold>,
+    pub ttl: Duration,
+    /// Retrying with the same key returns the same plan.
+    pub idempotency_key: String,
+    /// As for [`PlaceHold::release_owner`].
     pub release_owner: Option<String>,
 }
 
@@ -165,6 +188,39 @@ pub trait HoldStore: Send + Sync {
         within: TimeRange,
         except_ticket: &str,
     ) -> Result<Vec<HeldTime>, HoldError>;
+    /// Holds every milestone of a plan in one transaction, or none: a
+    /// conflict on any milestone refuses the whole plan.
+    fn place_plan(&self, request: PlacePlan, by: &Principal) -> Result<PlanHold, HoldError>;
+    fn get_plan(&self, id: &PlanId, who: &Principal) -> Result<PlanHold, HoldError>;
+    /// Extends every milestone's hold by the same amount, or none.
+    fn extend_plan(
+        &self,
+        id: &PlanId,
+        by: Duration,
+        who: &Principal,
+    ) -> Result<PlanHold, HoldError>;
+    /// Releases every milestone's hold, or none.
+    fn release_plan(
+        &self,
+        id: &PlanId,
+        reason: &str,
+        who: &Principal,
+    ) -> Result<PlanHold, HoldError>;
+    /// The release owner's one approval for the whole plan: a single-use
+    /// token bound to every member hold's id, version and slot.
+    fn approve_plan(
+        &self,
+        id: &PlanId,
+        who: &Principal,
+        token_ttl: Duration,
+    ) -> Result<ApprovalGrant, HoldError>;
+    /// One compare-and-set over every member hold: all confirmed, or none.
+    fn confirm_plan(
+        &self,
+        id: &PlanId,
+        token: &str,
+        who: &Principal,
+    ) -> Result<PlanHold, HoldError>;
     /// Writes down expiries that reads already honour; returns how many.
     fn sweep_expired(&self) -> Result<usize, HoldError>;
     /// The store's clock, the one that decides expiry.

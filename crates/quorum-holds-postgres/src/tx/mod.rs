@@ -14,6 +14,7 @@
 mod approvals;
 mod audit;
 mod holds;
+mod plans;
 mod reads;
 
 use super::classify;

@@ -97,6 +97,7 @@ fn approve_in(
             action: "approved",
         });
     }
+    super::holds::not_in_plan(tx, id, "approve")?;
     let attendees = substitute(&hold.attendees, substitutions).ok_or_else(|| HoldError::InvalidRequest {
         violations: vec![FieldViolation::new(
             "substitutions",

@@ -40,21 +40,27 @@ fn check(request: &PlaceHold, max_ttl: Duration) -> Vec<FieldViolation> {
             max_ttl.num_hours()
         ),
     );
-    check_attendees(&request.attendees, &mut out);
+    check_attendees("", &request.attendees, &mut out);
     out
 }
 
-fn check_attendees(attendees: &[HoldAttendee], out: &mut Vec<FieldViolation>) {
+/// The attendee rules, with field paths under `prefix` (empty for a hold,
+/// `milestones[i].` for a plan's milestone).
+pub(super) fn check_attendees(
+    prefix: &str,
+    attendees: &[HoldAttendee],
+    out: &mut Vec<FieldViolation>,
+) {
     if attendees.is_empty() {
         out.push(FieldViolation::new(
-            "attendees",
+            format!("{prefix}attendees"),
             "a hold needs at least one attendee",
         ));
         return;
     }
     if attendees.len() > bounds::MAX_ATTENDEES {
         out.push(FieldViolation::new(
-            "attendees",
+            format!("{prefix}attendees"),
             format!(
                 "a hold has at most {} attendees (got {})",
                 bounds::MAX_ATTENDEES,
@@ -65,10 +71,10 @@ fn check_attendees(attendees: &[HoldAttendee], out: &mut Vec<FieldViolation>) {
     }
     let mut seen = HashSet::with_capacity(attendees.len());
     for (i, attendee) in attendees.iter().enumerate() {
-        let field = format!("attendees[{i}].person_id");
+        let field = format!("{prefix}attendees[{i}].person_id");
         bounds::id(&field, &attendee.person.0, true, out);
         bounds::id(
-            &format!("attendees[{i}].role_id"),
+            &format!("{prefix}attendees[{i}].role_id"),
             &attendee.role.0,
             false,
             out,
@@ -164,7 +170,8 @@ fn place_in(
         }
         return Ok(as_seen(tx.load(&id)?, now));
     }
-    fix_release_owner(tx, now, request, open_tickets)?;
+    let owner = request.release_owner.as_deref();
+    fix_release_owner(tx, now, &request.change_ticket, owner, open_tickets)?;
     let hold = Hold {
         id: HoldId(new_id("H")),
         change_ticket: request.change_ticket.clone(),
@@ -196,21 +203,21 @@ fn place_in(
 /// A ticket's release owner comes from registration; only where the policy
 /// allows it (development mode) does a ticket's first hold name it. Nobody
 /// changes it later.
-fn fix_release_owner(
+pub(super) fn fix_release_owner(
     tx: &mut dyn Tx,
     now: DateTime<Utc>,
-    request: &PlaceHold,
+    ticket: &str,
+    named: Option<&str>,
     open_tickets: bool,
 ) -> Result<(), HoldError> {
-    let ticket = &request.change_ticket;
-    match (tx.release_owner(ticket)?, &request.release_owner) {
-        (Some(owner), Some(named)) if &owner != named => Err(HoldError::ReleaseOwnerFixed {
-            ticket: ticket.clone(),
+    match (tx.release_owner(ticket)?, named) {
+        (Some(owner), Some(named)) if owner != named => Err(HoldError::ReleaseOwnerFixed {
+            ticket: ticket.to_owned(),
             owner,
         }),
         (Some(_), _) => Ok(()),
         (None, _) if !open_tickets => Err(HoldError::TicketNotRegistered {
-            ticket: ticket.clone(),
+            ticket: ticket.to_owned(),
         }),
         (None, Some(named)) => tx.name_owner(ticket, named, now),
         (None, None) => Err(HoldError::InvalidRequest {
@@ -240,6 +247,24 @@ pub(super) fn require(
     }
 }
 
+/// A hold inside a plan changes only with its plan: extending, releasing or
+/// approving one milestone alone would leave the plan half held.
+pub(super) fn not_in_plan(
+    tx: &mut dyn Tx,
+    id: &HoldId,
+    action: &'static str,
+) -> Result<(), HoldError> {
+    match tx.plan_of(id)? {
+        None => Ok(()),
+        Some((plan, milestone)) => Err(HoldError::InPlan {
+            id: id.clone(),
+            plan,
+            milestone,
+            action,
+        }),
+    }
+}
+
 pub(super) fn hold_id(id: &HoldId) -> Result<(), HoldError> {
     let mut violations = Vec::new();
     bounds::id("hold_id", &id.0, true, &mut violations);
@@ -260,6 +285,7 @@ pub fn extend<S: Storage>(
         let confirmed = hold.state_at(now) == HoldState::Confirmed;
         access::may_change(who, &hold, owner.as_deref(), "extend", confirmed)?;
         require(&hold, now, &[HoldState::Tentative], "extended")?;
+        not_in_plan(tx, id, "extend")?;
         let expires_at = hold.expires_at + by;
         if by <= Duration::zero() || expires_at > now + max_ttl {
             return Err(HoldError::TooLong {
@@ -296,6 +322,7 @@ pub fn release<S: Storage>(
         access::may_change(who, &hold, owner.as_deref(), "release", confirmed)?;
         let active = [HoldState::Tentative, HoldState::Confirmed];
         require(&hold, now, &active, "released")?;
+        not_in_plan(tx, id, "release")?;
         if confirmed && reason.trim().is_empty() {
             return Err(HoldError::InvalidRequest {
                 violations: vec![FieldViolation::new(

@@ -9,16 +9,22 @@
 
 mod approvals;
 mod holds;
+mod plan_approvals;
+mod plan_tx;
+mod plans;
 mod reads;
 mod refusals;
 
+pub use plan_tx::{PlanRow, PlanTx};
+
 use crate::{
     ApprovalGrant, HoldError, HoldFilter, HoldPolicy, HoldStore, Page, PageRequest, PlaceHold,
-    Principal, TokenSigner,
+    PlacePlan, Principal, TokenSigner,
 };
 use chrono::{DateTime, Duration, Utc};
 use quorum_domain::{
-    AuditAction, AuditRecord, FieldViolation, Hold, HoldId, PersonId, Substitution, TimeRange,
+    AuditAction, AuditRecord, FieldViolation, Hold, HoldId, PersonId, PlanHold, PlanId,
+    Substitution, TimeRange,
 };
 
 /// One audit record to append.
@@ -61,7 +67,8 @@ pub struct ListQuery<'a> {
 /// The rows one transaction reads and writes. Every method acts inside the
 /// transaction it was handed in; none commits. Where a store has row locks,
 /// [`Tx::load`] takes the hold's, so the rules see it unchanged until commit.
-pub trait Tx {
+/// A held plan's rows are [`PlanTx`]'s.
+pub trait Tx: PlanTx {
     /// The hold as stored (expiry not applied), or `NotFound`.
     fn load(&mut self, id: &HoldId) -> Result<Hold, HoldError>;
     fn ticket_of(&mut self, id: &HoldId) -> Result<Option<String>, HoldError>;
@@ -406,6 +413,50 @@ impl<S: Storage> HoldStore for Broker<S> {
         // Stable order, so the same request gives the same answer byte for byte.
         busy.sort_by(|a, b| (&a.person, a.range, &a.hold).cmp(&(&b.person, b.range, &b.hold)));
         Ok(busy)
+    }
+
+    fn place_plan(&self, request: PlacePlan, by: &Principal) -> Result<PlanHold, HoldError> {
+        plans::place(self, request, by)
+    }
+
+    fn get_plan(&self, id: &PlanId, who: &Principal) -> Result<PlanHold, HoldError> {
+        plans::get(self, id, who)
+    }
+
+    fn extend_plan(
+        &self,
+        id: &PlanId,
+        by: Duration,
+        who: &Principal,
+    ) -> Result<PlanHold, HoldError> {
+        plans::extend(self, id, by, who)
+    }
+
+    fn release_plan(
+        &self,
+        id: &PlanId,
+        reason: &str,
+        who: &Principal,
+    ) -> Result<PlanHold, HoldError> {
+        plans::release(self, id, reason, who)
+    }
+
+    fn approve_plan(
+        &self,
+        id: &PlanId,
+        who: &Principal,
+        token_ttl: Duration,
+    ) -> Result<ApprovalGrant, HoldError> {
+        plan_approvals::approve(self, id, who, token_ttl)
+    }
+
+    fn confirm_plan(
+        &self,
+        id: &PlanId,
+        token: &str,
+        who: &Principal,
+    ) -> Result<PlanHold, HoldError> {
+        plan_approvals::confirm(self, id, token, who)
     }
 
     fn sweep_expired(&self) -> Result<usize, HoldError> {

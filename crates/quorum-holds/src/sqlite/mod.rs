@@ -109,6 +109,7 @@ impl SqliteStorage {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.execute_batch(SCHEMA)?;
+        connection.execute_batch(tx::plans::SCHEMA)?;
         Ok(Self {
             connection: Mutex::new(connection),
             clock,

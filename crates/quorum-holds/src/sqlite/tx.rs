@@ -2,6 +2,8 @@
 //! that holds the write lock (`BEGIN IMMEDIATE`), so a check followed by a
 //! write is atomic — no other writer, thread or process, runs in between.
 
+pub(super) mod plans;
+
 use super::rows;
 use crate::HoldError;
 use crate::broker::{AuditEntry, ListQuery, RefusalWindow, Tx, from_ns, ns};

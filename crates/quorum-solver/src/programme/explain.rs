@@ -3,8 +3,9 @@
 //! working-hours part), a dependency impossible between its two milestones
 //! alone, or only the combination. The conflict is irreducible over the
 //! deadlines and dependencies (a deletion filter: drop each in turn, keep it
-//! dropped while the rest still admit no plan). Relaxations move one deadline
-//! or shorten one gap and report the best plan each opens.
+//! dropped while the rest still admit no plan). Relaxations move one deadline,
+//! shorten one minimum gap or lengthen one maximum gap, and report the best
+//! plan each opens. Explaining runs under the request's stop signal.
 
 use super::{Gap, ProgrammeEngine, space::MilestoneSpace};
 use crate::{SolverError, StopSignal};
@@ -19,7 +20,7 @@ pub fn explain(
     gaps: &[Gap],
     stop: &dyn StopSignal,
 ) -> Result<ProgrammeExplanation, SolverError> {
-    let reason = primary_reason(programme, spaces, gaps);
+    let reason = primary_reason(programme, spaces, gaps, stop)?;
     let conflict = match &reason {
         NoPlanReason::MilestoneImpossible { milestone, .. } => {
             vec![ProgrammeConstraint::Milestone {
@@ -45,25 +46,27 @@ fn primary_reason(
     programme: &ReleaseProgramme,
     spaces: &[MilestoneSpace<'_>],
     gaps: &[Gap],
-) -> NoPlanReason {
+    stop: &dyn StopSignal,
+) -> Result<NoPlanReason, SolverError> {
     if let Some(m) = spaces.iter().position(|s| s.feasible.is_clear()) {
-        return milestone_impossible(programme, &spaces[m], m);
+        return milestone_impossible(programme, &spaces[m], m, stop);
     }
     for (index, gap) in gaps.iter().enumerate() {
         if !pair_feasible(&spaces[gap.before], &spaces[gap.after], gap) {
-            return dependency_impossible(programme, spaces, gaps, index);
+            return Ok(dependency_impossible(programme, spaces, gaps, index));
         }
     }
-    NoPlanReason::Combination {
+    Ok(NoPlanReason::Combination {
         detail: "every milestone and every dependency can be met on its own, but not all together: shared people, resource capacity or a longer chain of gaps rule out every combination".into(),
-    }
+    })
 }
 
 fn milestone_impossible(
     programme: &ReleaseProgramme,
     space: &MilestoneSpace<'_>,
     m: usize,
-) -> NoPlanReason {
+    stop: &dyn StopSignal,
+) -> Result<NoPlanReason, SolverError> {
     let milestone = &programme.milestones[m];
     let alone = &space.presolve;
     let detail = if alone.candidates.is_clear() {
@@ -91,22 +94,27 @@ fn milestone_impossible(
         "its roles cannot all be filled, by distinct people, at any start where its on-call cover and resources also allow it".to_owned()
     };
     // FindSlots' own explanation, when the working-hours part alone fails
-    // and forms a problem FindSlots accepts.
-    let explanation = alone
+    // and forms a problem FindSlots accepts. It runs under the request's own
+    // stop signal: explaining can cost more than solving, and a request past
+    // its deadline must stop here too, not run on unbounded.
+    let problem = alone
         .candidates
         .is_clear()
-        .then(|| {
-            let problem = alone.problem.clone().validate(&Default::default()).ok()?;
-            crate::find_slots(&problem, crate::Engine::Enumerate, &crate::NeverStop)
-                .ok()
-                .map(|s| Box::new(s.explanation))
-        })
+        .then(|| alone.problem.clone().validate(&Default::default()).ok())
         .flatten();
-    NoPlanReason::MilestoneImpossible {
+    let explanation = match problem {
+        None => None,
+        Some(problem) => match crate::find_slots(&problem, crate::Engine::Enumerate, stop) {
+            Ok(found) => Some(Box::new(found.explanation)),
+            Err(SolverError::Stopped) => return Err(SolverError::Stopped),
+            Err(_) => None,
+        },
+    };
+    Ok(NoPlanReason::MilestoneImpossible {
         milestone: milestone.id.clone(),
         detail: format!("{} has no start on its own: {detail}", milestone.label()),
         explanation,
-    }
+    })
 }
 
 fn pair_feasible(before: &MilestoneSpace<'_>, after: &MilestoneSpace<'_>, gap: &Gap) -> bool {
@@ -281,5 +289,35 @@ fn relaxations(
             });
         }
     }
+    lengthen_gaps(programme, stop, &mut out)?;
     Ok(out)
+}
+
+/// Each maximum gap, dropped: the plan it opens says how long the gap must
+/// become (its actual gap), which is the change to approve.
+fn lengthen_gaps(
+    programme: &ValidatedProgramme,
+    stop: &dyn StopSignal,
+    out: &mut Vec<ProgrammeRelaxation>,
+) -> Result<(), SolverError> {
+    for (index, dependency) in programme.dependencies.iter().enumerate() {
+        if dependency.max_gap_minutes.is_none() {
+            continue;
+        }
+        stop.check()?;
+        let mut relaxed = (**programme).clone();
+        relaxed.dependencies[index].max_gap_minutes = None;
+        if let Some(plan) = best_plan(relaxed, programme.limits(), stop)? {
+            let before = programme.milestone_index(&dependency.before).unwrap_or(0);
+            let after = programme.milestone_index(&dependency.after).unwrap_or(0);
+            let gap =
+                plan.milestones[after].slot.range.start - plan.milestones[before].slot.range.end;
+            let to_minutes = u32::try_from(gap.num_minutes().max(0)).unwrap_or(0);
+            out.push(ProgrammeRelaxation {
+                kind: ProgrammeRelaxationKind::LengthenGap { index, to_minutes },
+                plan,
+            });
+        }
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@
 //! with FindSlots' cost.
 
 use crate::grid::{Grid, Offset};
-use crate::matching::StartRoles;
+use crate::matching;
 use crate::presolve::{Presolve, RoleCandidate};
 use crate::ranking::Costs;
 use crate::{SolverError, StopSignal};
@@ -159,11 +159,14 @@ impl<'p> MilestoneSpace<'p> {
         }
         let shared = self.presolve.problem.allow_multiple_roles_per_person;
         let mut fillable = FixedBitSet::with_capacity(self.starts);
+        // One buffer for every start: see `matching::fillable`.
+        let mut options = vec![Vec::new(); self.roles.len()];
         for (i, s) in feasible.ones().enumerate() {
             if i % 256 == 0 {
                 stop.check()?;
             }
-            if StartRoles::new(self.options(s)).fillable(shared) {
+            self.options_into(s, &mut options);
+            if matching::fillable(&options, shared) {
                 fillable.insert(s);
             }
         }
@@ -173,16 +176,22 @@ impl<'p> MilestoneSpace<'p> {
     /// Each role's candidates able to serve at grid start `s`, in preference
     /// order.
     pub fn options(&self, s: usize) -> Vec<Vec<RoleCandidate>> {
-        self.roles
-            .iter()
-            .map(|(basis, candidates)| {
+        let mut options = vec![Vec::new(); self.roles.len()];
+        self.options_into(s, &mut options);
+        options
+    }
+
+    /// [`Self::options`] into `out` (one list per role), reusing its lists.
+    fn options_into(&self, s: usize, out: &mut [Vec<RoleCandidate>]) {
+        for ((basis, candidates), list) in self.roles.iter().zip(out.iter_mut()) {
+            list.clear();
+            list.extend(
                 candidates
                     .iter()
                     .copied()
-                    .filter(|c| self.serves(*basis, c.person, s))
-                    .collect()
-            })
-            .collect()
+                    .filter(|c| self.serves(*basis, c.person, s)),
+            );
+        }
     }
 
     pub fn serves(&self, basis: RoleBasis, person: usize, s: usize) -> bool {
