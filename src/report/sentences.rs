@@ -1,0 +1,118 @@
+//! Conflicts and relaxations as sentences, times in the reader's zone and,
+//! for a person's own change, in theirs.
+
+use super::{Reporter, time};
+use quorum_domain::{BusyStatus, Conflict, Relaxation, RelaxationCombination, RelaxationKind};
+
+impl Reporter<'_> {
+    /// "Because of the A, and because of the B, no 60-minute slot exists in
+    /// the horizon …".
+    pub fn conflict(&self, conflict: &Conflict) -> String {
+        let reasons: Vec<String> = conflict.constraints.iter().map(|c| self.label(c)).collect();
+        format!(
+            "Because of the {}, no {}-minute slot exists in the horizon {}.",
+            reasons.join(", and because of the "),
+            self.problem.meeting_minutes,
+            time::span(&self.problem.horizon, self.zone)
+        )
+    }
+
+    /// What the relaxation asks and the slot it opens.
+    pub fn relaxation(&self, relaxation: &Relaxation) -> String {
+        let slot = &relaxation.best_slot.range;
+        format!(
+            "{}: opens {}.",
+            capitalise(&self.change(&relaxation.kind, slot)),
+            time::span(slot, self.zone)
+        )
+    }
+
+    /// A combination: its changes joined, and the slot they open together;
+    /// and each change on its own.
+    pub fn combination(&self, combination: &RelaxationCombination) -> (String, Vec<String>) {
+        let slot = &combination.best_slot.range;
+        let changes: Vec<String> = combination
+            .changes
+            .iter()
+            .map(|c| self.change(c, slot))
+            .collect();
+        let sentence = format!(
+            "{}: together they open {}.",
+            capitalise(&changes.join("; and ")),
+            time::span(slot, self.zone)
+        );
+        (sentence, changes.iter().map(|c| capitalise(c)).collect())
+    }
+
+    /// What one change asks, for a meeting at `slot`.
+    fn change(&self, kind: &RelaxationKind, slot: &quorum_domain::TimeRange) -> String {
+        match kind {
+            RelaxationKind::ConfirmDelegate { role, person } => format!(
+                "confirm {person}'s authority to stand in as {}",
+                self.role_name(role)
+            ),
+            RelaxationKind::AfterHours { person, minutes } => {
+                let local = self.problem.person(person).map_or_else(String::new, |who| {
+                    format!(
+                        " ({} {}, their time)",
+                        time::local_range(slot, who.time_zone),
+                        who.time_zone.name()
+                    )
+                });
+                format!(
+                    "ask {person} to attend {minutes} minutes outside their working hours{local}"
+                )
+            }
+            RelaxationKind::MoveEvidenceDeadline { minutes } => {
+                format!("move the evidence deadline {minutes} minutes later")
+            }
+            RelaxationKind::ExceedReviewCapacity { extra_reviews } => format!(
+                "run {extra_reviews} more production review(s) at once than the capacity allows"
+            ),
+            RelaxationKind::OverrideFreezeWindow { id } => format!("override freeze window {id}"),
+            RelaxationKind::MoveCommitments {
+                person, intervals, ..
+            } => {
+                let theirs = self.problem.person(person).map(|p| p.time_zone);
+                let moved: Vec<String> = intervals
+                    .iter()
+                    .map(|b| {
+                        let mine = time::short_range(&b.range, self.zone);
+                        let local = match theirs {
+                            Some(tz) if tz != self.zone => {
+                                format!(", {} their time", time::local_range(&b.range, tz))
+                            }
+                            _ => String::new(),
+                        };
+                        format!("{mine} ({}{local})", status_word(b.status))
+                    })
+                    .collect();
+                let what = if moved.len() == 1 {
+                    "their commitment"
+                } else {
+                    "their commitments"
+                };
+                format!(
+                    "ask {person} to move {what} {} ({})",
+                    moved.join(", "),
+                    self.zone.name()
+                )
+            }
+        }
+    }
+}
+
+fn status_word(status: BusyStatus) -> &'static str {
+    match status {
+        BusyStatus::Busy => "busy",
+        BusyStatus::Tentative => "tentative",
+        BusyStatus::OutOfOffice => "out of office",
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
