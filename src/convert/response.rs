@@ -4,8 +4,8 @@
 use super::{problem::engine_to_proto, timestamp::to_timestamp};
 use crate::{pb, report::Reporter};
 use quorum_domain::{
-    Approver, Claim, Conflict, ConstraintKind, ConstraintRef, DecisiveFact, Derivation,
-    EscalationReason, Explanation, Outcome, ProofStep, RejectedStarts, Relaxation,
+    Approver, Claim, Conflict, ConflictGroup, ConstraintKind, ConstraintRef, DecisiveFact,
+    Derivation, EscalationReason, Explanation, Outcome, ProofStep, RejectedStarts, Relaxation,
     RelaxationCombination, RelaxationKind, Slot, SlotProblem, SlotSearch, TimeRange,
 };
 use quorum_solver::Engine;
@@ -186,22 +186,40 @@ fn constraint(c: ConstraintRef, reporter: &Reporter<'_>) -> pb::ConstraintRef {
 }
 
 fn conflict(c: Conflict, explanation: String, reporter: &Reporter<'_>) -> pb::Conflict {
-    let Conflict { constraints } = c;
+    let Conflict {
+        constraints,
+        groups,
+    } = c;
     pb::Conflict {
         constraints: constraints
             .into_iter()
             .map(|c| constraint(c, reporter))
             .collect(),
         explanation,
+        groups: conflict_groups(groups),
     }
+}
+
+fn conflict_groups(groups: Vec<ConflictGroup>) -> Vec<pb::ConflictGroup> {
+    groups
+        .into_iter()
+        .map(|g| pb::ConflictGroup {
+            role_id: g.role.0,
+            members: g.members,
+        })
+        .collect()
 }
 
 /// A conflict worded without its problem (a programme milestone's): bare
 /// labels, no times.
 pub(super) fn bare_conflict(c: Conflict) -> pb::Conflict {
     let explanation = crate::report::bare_conflict(&c.constraints);
-    let Conflict { constraints } = c;
+    let Conflict {
+        constraints,
+        groups,
+    } = c;
     pb::Conflict {
+        groups: conflict_groups(groups),
         constraints: constraints
             .into_iter()
             .map(|c| {

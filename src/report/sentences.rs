@@ -8,13 +8,47 @@ impl Reporter<'_> {
     /// "Because of the A, and because of the B, no 60-minute slot exists in
     /// the horizon …".
     pub fn conflict(&self, conflict: &Conflict) -> String {
-        let reasons: Vec<String> = conflict.constraints.iter().map(|c| self.label(c)).collect();
+        let reasons = self.conflict_reasons(conflict);
         format!(
             "Because of the {}, no {}-minute slot exists in the horizon {}.",
             reasons.join(", and because of the "),
             self.problem.meeting_minutes,
             time::span(&self.problem.horizon, self.zone)
         )
+    }
+
+    /// Each member's label, a group's members folded into their role's:
+    /// "security reviewer pool {sec-1, sec-2}, whose calendars all fail
+    /// together (busy time of sec-1, busy time of sec-2)".
+    fn conflict_reasons(&self, conflict: &Conflict) -> Vec<String> {
+        let mut grouped = vec![None; conflict.constraints.len()];
+        for (g, group) in conflict.groups.iter().enumerate() {
+            for &m in &group.members {
+                if let Some(slot) = grouped.get_mut(m as usize) {
+                    slot.get_or_insert(g);
+                }
+            }
+        }
+        let mut reasons = Vec::new();
+        for (i, c) in conflict.constraints.iter().enumerate() {
+            match grouped[i] {
+                None => reasons.push(self.label(c)),
+                Some(g) if conflict.groups[g].members.first() == Some(&(i as u32)) => {
+                    let calendars: Vec<String> = conflict.groups[g].members[1..]
+                        .iter()
+                        .filter_map(|&m| conflict.constraints.get(m as usize))
+                        .map(|m| self.label(m))
+                        .collect();
+                    reasons.push(format!(
+                        "{}, whose calendars all fail together ({})",
+                        self.label(c),
+                        calendars.join(", ")
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        reasons
     }
 
     /// What the relaxation asks and the slot it opens.

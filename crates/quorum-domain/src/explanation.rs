@@ -53,10 +53,22 @@ pub struct ConstraintRef {
 }
 
 /// A set of constraints that on their own admit no slot, while dropping any
-/// one of them leaves a set that does.
+/// one of them leaves a set that does. Request-wide rules come first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
     pub constraints: Vec<ConstraintRef>,
+    /// Role pools whose people's calendars all fail together, so a reader
+    /// sees one pool rather than a list of calendars.
+    pub groups: Vec<ConflictGroup>,
+}
+
+/// A role and the calendars of its candidates in a conflict: `members`
+/// index [`Conflict::constraints`] (the role requirement first, then at
+/// least one calendar of every candidate of the role).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictGroup {
+    pub role: RoleId,
+    pub members: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

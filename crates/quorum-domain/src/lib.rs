@@ -23,9 +23,9 @@ mod working_hours;
 pub use derivation::{Claim, Derivation, ProofStep};
 pub use error::{DomainError, FieldViolation};
 pub use explanation::{
-    Approver, Conflict, ConstraintKind, ConstraintRef, DecisiveFact, EscalationReason, Explanation,
-    Outcome, PoolBlame, RejectedStarts, RejectionGroup, Relaxation, RelaxationCombination,
-    RelaxationKind, StartRun,
+    Approver, Conflict, ConflictGroup, ConstraintKind, ConstraintRef, DecisiveFact,
+    EscalationReason, Explanation, Outcome, PoolBlame, RejectedStarts, RejectionGroup, Relaxation,
+    RelaxationCombination, RelaxationKind, StartRun,
 };
 pub use holds::{
     AuditAction, AuditRecord, Clock, Hold, HoldAttendee, HoldId, HoldState, ManualClock,

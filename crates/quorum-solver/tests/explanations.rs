@@ -49,6 +49,7 @@ fn check_conflicts(problem: &SlotProblem, found: &SlotSearch) -> Result<(), Test
             );
             prop_assert!(!used.contains(member), "conflicts share {member:?}");
         }
+        check_layout(problem, conflict, &members)?;
         used.extend(members);
     }
     if !found.explanation.more_conflicts_may_exist && !found.explanation.conflicts.is_empty() {
@@ -62,6 +63,70 @@ fn check_conflicts(problem: &SlotProblem, found: &SlotSearch) -> Result<(), Test
         prop_assert!(
             admits_slot_with_only(problem, &rest),
             "another disjoint conflict was missed"
+        );
+    }
+    Ok(())
+}
+
+/// Request-wide rules come first; each group is a role with a calendar of
+/// every one of its candidates, and dropping the whole group admits a slot.
+fn check_layout(
+    problem: &SlotProblem,
+    conflict: &quorum_domain::Conflict,
+    members: &[(ConstraintKind, String)],
+) -> Result<(), TestCaseError> {
+    use ConstraintKind as K;
+    let wide = |k: ConstraintKind| {
+        matches!(
+            k,
+            K::FreezeWindow
+                | K::ReviewCapacity
+                | K::NotBefore
+                | K::EvidenceDeadline
+                | K::OnePersonOneRole
+        )
+    };
+    let first_personal = members
+        .iter()
+        .position(|(k, _)| !wide(*k))
+        .unwrap_or(members.len());
+    prop_assert!(
+        members[first_personal..].iter().all(|(k, _)| !wide(*k)),
+        "a request-wide rule after a calendar: {members:?}"
+    );
+    for group in &conflict.groups {
+        let in_group: Vec<&(ConstraintKind, String)> = group
+            .members
+            .iter()
+            .map(|&m| &members[m as usize])
+            .collect();
+        prop_assert_eq!(in_group[0], &(K::RoleRequirement, group.role.0.clone()));
+        let role = problem
+            .roles
+            .iter()
+            .find(|r| r.id == group.role)
+            .expect("role");
+        for (person, _) in role.candidates() {
+            prop_assert!(
+                in_group[1..]
+                    .iter()
+                    .any(|(k, id)| matches!(k, K::WorkingHours | K::BusyTime) && id == &person.0),
+                "{} has no calendar in the group {:?}",
+                person,
+                in_group
+            );
+        }
+        let rest: Vec<(ConstraintKind, String)> = members
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !group.members.contains(&(*i as u32)))
+            .map(|(_, m)| m.clone())
+            .collect();
+        let enabled = Enabled { members: rest };
+        prop_assert!(
+            admits_slot_with_only(problem, &enabled),
+            "dropping the group of {} admits no slot",
+            group.role
         );
     }
     Ok(())

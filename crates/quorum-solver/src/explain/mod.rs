@@ -8,6 +8,7 @@ mod combine;
 mod conflict;
 mod describe;
 mod diagnosis;
+mod groups;
 mod proof;
 mod rejections;
 mod relax;
@@ -76,11 +77,15 @@ pub fn explain(
         conflicts: conflicts
             .sets
             .iter()
-            .map(|set| Conflict {
-                constraints: set
-                    .iter()
-                    .map(|c| describe::describe(presolve, &mut hours, *c))
-                    .collect(),
+            .map(|set| {
+                let set = groups::request_wide_first(set);
+                Conflict {
+                    groups: groups::pool_groups(presolve, &set),
+                    constraints: set
+                        .iter()
+                        .map(|c| describe::describe(presolve, &mut hours, *c))
+                        .collect(),
+                }
             })
             .collect(),
         more_conflicts_may_exist: conflicts.more_may_exist,
