@@ -141,8 +141,14 @@ fn explanations(c: &mut Criterion) {
         },
     );
     let search = find_slots(&large, Engine::Enumerate, &NeverStop).expect("explains");
-    let response =
-        convert::search_to_response("CHG-BENCH-LARGE", search.clone(), Engine::Enumerate);
+    // The words are part of the response: the reporter runs in the encode.
+    let reporter = quorum::report::Reporter::new(&large, chrono_tz::Europe::Berlin);
+    let response = convert::search_to_response(
+        "CHG-BENCH-LARGE",
+        search.clone(),
+        Engine::Enumerate,
+        &reporter,
+    );
     // The size is what this bench is about; criterion only times.
     eprintln!(
         "explain/infeasible-large: {} bytes encoded, {} runs in {} groups, {} constraints",
@@ -159,6 +165,7 @@ fn explanations(c: &mut Criterion) {
                     "CHG-BENCH-LARGE",
                     black_box(search.clone()),
                     Engine::Enumerate,
+                    &reporter,
                 );
                 prost::Message::encoded_len(&response)
             })

@@ -14,5 +14,6 @@ pub mod json;
 pub mod pb;
 pub mod picture;
 pub mod release_planner;
+pub mod report;
 pub mod server;
 pub mod slot_finder;

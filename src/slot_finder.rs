@@ -65,8 +65,15 @@ pub fn prepare_request(
 ) -> Result<Prepared, ServiceError> {
     let plan = convert::calendar_plan(&request)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
-    let (problem, engine) = convert::slot_problem(request)
-        .map_err(|violations| ServiceError::InvalidRequest { violations })?;
+    let zone = convert::display_zone(&request);
+    let (problem, engine, zone) = match (convert::slot_problem(request), zone) {
+        (Ok((problem, engine)), Ok(zone)) => (problem, engine, zone),
+        (converted, zone) => {
+            let mut violations = converted.err().unwrap_or_default();
+            violations.extend(zone.err());
+            return Err(ServiceError::InvalidRequest { violations });
+        }
+    };
     // The caller's request is checked on its own first: the hold store is
     // never asked about a request that is invalid, and holds never push a
     // valid request over the caller's limits.
@@ -99,7 +106,9 @@ pub fn solve_prepared(
         problem.add_busy_time(held.iter().map(|h| (h.person.clone(), h.range)));
     }
     let search = find_slots(&problem, engine, stop)?;
-    let mut response = convert::search_to_response(&problem.change_ticket, search, engine);
+    let reporter = crate::report::Reporter::new(&problem, zone);
+    let mut response =
+        convert::search_to_response(&problem.change_ticket, search, engine, &reporter);
     response.calendar_provenance = convert::provenance_to_proto(&provenance);
     response.holds_counted_as_busy = convert::holds::held_times(&held);
     Ok(response)
@@ -320,8 +329,12 @@ impl pb::slot_finder_server::SlotFinder for SlotFinderService {
             }
             .into());
         };
-        // The picture draws why earlier starts lost, so it always asks.
+        // The picture draws why earlier starts lost, so it always asks; its
+        // words are in the picture's zone unless the request names another.
         request.explain = true;
+        if request.display_time_zone.is_empty() {
+            request.display_time_zone = zone.name().to_owned();
+        }
         let response = self.solve(request.clone(), limit).await?;
         // Drawing a large answer takes milliseconds of CPU: off the runtime too.
         let html = tokio::task::spawn_blocking(move || {

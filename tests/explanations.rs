@@ -9,7 +9,19 @@ use quorum::{cli::find_slots::render_table, pb, server::ServerConfig, slot_finde
 use quorum_domain::ProblemLimits;
 use quorum_solver::NeverStop;
 
-const CASES: [(&str, pb::EscalationReason, pb::Outcome); 7] = [
+const CASES: [(&str, pb::EscalationReason, pb::Outcome); 9] = [
+    // A reviewer committed all day: ask them to move one commitment.
+    (
+        "move-commitments",
+        pb::EscalationReason::RolePoolUnavailable,
+        pb::Outcome::NeedsException,
+    ),
+    // Two disjoint conflicts: only a combination of changes helps.
+    (
+        "two-conflicts",
+        pb::EscalationReason::RolePoolUnavailable,
+        pb::Outcome::NeedsException,
+    ),
     (
         "role-pool-unavailable",
         pb::EscalationReason::RolePoolUnavailable,
@@ -45,17 +57,26 @@ const CASES: [(&str, pb::EscalationReason, pb::Outcome); 7] = [
     (
         "roles-need-same-person",
         pb::EscalationReason::RolesNeedSamePerson,
-        pb::Outcome::Infeasible,
+        // ben, the other release manager, is busy throughout: asking him
+        // to move that commitment is the one change that opens a slot.
+        pb::Outcome::NeedsException,
     ),
 ];
+
+/// The response as the CLI gets it for a reader in `zone`: the service's
+/// reporter writes its words in the request's `display_time_zone`.
+fn solve_in(request: &pb::FindSlotsRequest, zone: chrono_tz::Tz) -> pb::FindSlotsResponse {
+    let mut request = request.clone();
+    request.display_time_zone = zone.name().to_owned();
+    solve_request(request, &ProblemLimits::default(), &NeverStop).expect("solves")
+}
 
 #[test]
 fn each_reason_code_has_an_infeasible_fixture_with_exact_text() {
     let bless = std::env::var_os("QUORUM_BLESS").is_some();
     for (name, reason, outcome) in CASES {
         let request = fixture(&format!("explain/{name}.json"));
-        let response =
-            solve_request(request.clone(), &ProblemLimits::default(), &NeverStop).expect("solves");
+        let response = solve_in(&request, chrono_tz::UTC);
         assert!(response.slots.is_empty(), "{name} has slots");
         assert_eq!(response.outcome, outcome as i32, "{name}");
         // Each stage's fixture fails at that stage; after-hours is a later fact.
@@ -79,6 +100,7 @@ fn each_reason_code_has_an_infeasible_fixture_with_exact_text() {
         );
         // The headline comes first, in the reader's zone.
         for (zone, suffix) in [(chrono_tz::UTC, ""), (chrono_tz::Europe::Berlin, ".berlin")] {
+            let response = solve_in(&request, zone);
             let text = render_table(&request, &response, zone);
             assert!(text.starts_with("No slot: "), "{name}{suffix}: {text}");
             let path = fixture_path(&format!("explain/{name}{suffix}.expected.txt"));
@@ -102,14 +124,13 @@ fn each_reason_code_has_an_infeasible_fixture_with_exact_text() {
 fn explain_true_fixture_has_exact_text_in_two_zones() {
     let bless = std::env::var_os("QUORUM_BLESS").is_some();
     let request = fixture("explain/explain-true.json");
-    let response =
-        solve_request(request.clone(), &ProblemLimits::default(), &NeverStop).expect("solves");
-    let rejected = response.rejected_starts.as_ref().expect("rejected starts");
-    assert!(!rejected.run_cap_reached);
     for (zone, suffix) in [
         (chrono_tz::UTC, "utc"),
         (chrono_tz::Europe::Berlin, "berlin"),
     ] {
+        let response = solve_in(&request, zone);
+        let rejected = response.rejected_starts.as_ref().expect("rejected starts");
+        assert!(!rejected.run_cap_reached);
         let text = render_table(&request, &response, zone);
         let path = fixture_path(&format!("explain/explain-true.{suffix}.expected.txt"));
         if bless {
@@ -209,6 +230,96 @@ async fn explain_over_the_wire_lists_rejected_starts_as_ranges() {
         .find(|c| c.kind == pb::ConstraintKind::NotBefore as i32)
         .expect("not-before blamed");
     assert_eq!(not_before.label, "not-before time Mon 2026-11-30 08:00 UTC");
+    server.stop().await;
+}
+
+/// "Fewest commitments, then fewest minutes, tentative before busy": the
+/// reviewer is asked to move the one tentative hour, not the earlier busy
+/// hour of the same length nor the two half-hours before it, with the slot
+/// it opens and the reviewer as approver.
+#[test]
+fn moving_a_commitment_asks_for_the_fewest_and_mildest() {
+    let response = solve_in(&fixture("explain/move-commitments.json"), chrono_tz::UTC);
+    let [relaxation] = response.relaxations.as_slice() else {
+        panic!("one relaxation: {:?}", response.relaxations);
+    };
+    let Some(pb::relaxation::Change::MoveCommitments(moved)) = &relaxation.change else {
+        panic!("not a move: {relaxation:?}");
+    };
+    assert_eq!(moved.person_id, "sec-2");
+    assert_eq!(moved.minutes, 60);
+    let [interval] = moved.intervals.as_slice() else {
+        panic!("one interval: {moved:?}");
+    };
+    assert_eq!(interval.status, pb::BusyStatus::Tentative as i32);
+    let start = interval.start.as_ref().map(|t| t.seconds);
+    let slot = relaxation.best_slot.as_ref().expect("a slot");
+    assert_eq!(slot.start.as_ref().map(|t| t.seconds), start);
+    assert_eq!(relaxation.approvers.len(), 1);
+    assert_eq!(relaxation.approvers[0].id, "sec-2");
+}
+
+/// With two disjoint conflicts no single change is offered, and the
+/// combination takes one change per conflict, each with its approver.
+#[test]
+fn two_disjoint_conflicts_get_a_combination_of_changes() {
+    let response = solve_in(&fixture("explain/two-conflicts.json"), chrono_tz::UTC);
+    assert_eq!(response.conflicts.len(), 2);
+    assert!(response.relaxations.is_empty());
+    let best = response
+        .relaxation_combinations
+        .first()
+        .expect("a combination");
+    assert_eq!(best.changes.len(), 2);
+    assert!(best.best_slot.is_some());
+    let ids: Vec<&str> = best.approvers.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["cab-chair", "rm-ana"]);
+    assert!(best.changes.iter().all(|c| c.best_slot.is_none()));
+}
+
+/// A display zone that is not an IANA name is the caller's mistake, named by
+/// its field; the same request with a real zone words the answer in it.
+#[tokio::test]
+async fn display_time_zone_must_be_iana_and_words_the_answer_over_the_wire() {
+    use tonic_types::StatusExt;
+    let server = TestServer::start(ServerConfig::default()).await;
+    let mut client = pb::slot_finder_client::SlotFinderClient::new(server.channel().await);
+    let mut request = fixture("explain/freeze-window.json");
+    request.display_time_zone = "Mars/Olympus".to_owned();
+    let status = client
+        .find_slots(request.clone())
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    let fields: Vec<String> = status
+        .get_details_bad_request()
+        .expect("field violations")
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    assert_eq!(fields, ["display_time_zone"]);
+    request.display_time_zone = "Asia/Kolkata".to_owned();
+    let response = client
+        .find_slots(request)
+        .await
+        .expect("solves")
+        .into_inner();
+    assert!(
+        response.headline.starts_with("No slot: "),
+        "{}",
+        response.headline
+    );
+    assert!(
+        response.headline.contains("(Asia/Kolkata)"),
+        "{}",
+        response.headline
+    );
+    assert!(response.proof.contains("IST"), "{}", response.proof);
+    assert!(response.derivation.is_some());
+    for c in &response.conflicts {
+        assert!(!c.explanation.contains("UTC"), "{}", c.explanation);
+    }
     server.stop().await;
 }
 

@@ -165,6 +165,8 @@ pub async fn run(args: &FindSlotsArgs) -> Result<String, CliError> {
         request.top_k = top_k;
     }
     request.explain |= args.explain;
+    // The server's reporter writes the answer's words in the reader's zone.
+    request.display_time_zone = args.zone.name().to_owned();
     let explain_asked = request.explain;
     // The picture draws why earlier starts lost, so it always asks.
     request.explain |= args.html.is_some();
@@ -250,10 +252,15 @@ pub fn render_table(
         })
         .collect();
     let mut out = String::new();
-    if response.slots.is_empty()
-        && let Some(headline) = super::headline::headline(request, response, zone)
-    {
-        let _ = writeln!(out, "{headline}\n");
+    // With no slot: the headline first, then the proof behind it, indented.
+    if response.slots.is_empty() && !response.headline.is_empty() {
+        let _ = writeln!(out, "{}\n", response.headline);
+        for line in response.proof.lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+        if !response.proof.is_empty() {
+            out.push('\n');
+        }
     }
     let _ = writeln!(
         out,
@@ -350,7 +357,25 @@ fn render_explanation(response: &pb::FindSlotsResponse, zone: Tz, out: &mut Stri
         );
         for (i, relaxation) in response.relaxations.iter().enumerate() {
             let _ = writeln!(out, "    {}. {}", i + 1, relaxation.description);
-            let _ = writeln!(out, "       approved by {}", approvers(relaxation));
+            let _ = writeln!(
+                out,
+                "       approved by {}",
+                approvers(&relaxation.approvers)
+            );
+        }
+    }
+    if !response.relaxation_combinations.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  No single change opens a slot; changes a human could approve together (none is applied):"
+        );
+        for (i, combination) in response.relaxation_combinations.iter().enumerate() {
+            let _ = writeln!(out, "    {}. {}", i + 1, combination.description);
+            let _ = writeln!(
+                out,
+                "       approved by {}",
+                approvers(&combination.approvers)
+            );
         }
     }
     if let Some(rejected) = &response.rejected_starts {
@@ -359,10 +384,9 @@ fn render_explanation(response: &pb::FindSlotsResponse, zone: Tz, out: &mut Stri
 }
 
 /// "sec-2 (the person)", "the release owner", "fw-owner (owner of freeze window)".
-fn approvers(relaxation: &pb::Relaxation) -> String {
+fn approvers(approvers: &[pb::Approver]) -> String {
     use pb::approver::Role;
-    let named: Vec<String> = relaxation
-        .approvers
+    let named: Vec<String> = approvers
         .iter()
         .map(|a| match Role::try_from(a.role) {
             Ok(Role::Person) => format!("{} (their own time)", a.id),

@@ -6,7 +6,6 @@
 pub mod calendars;
 pub mod connect;
 pub mod find_slots;
-pub mod headline;
 pub mod health;
 pub mod hold_plan;
 pub mod hold_slot;

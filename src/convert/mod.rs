@@ -18,6 +18,6 @@ pub use problem::{person_to_proto, problem_to_request};
 pub use programme::{
     engine_to_proto as plan_engine_to_proto, plans_to_response, release_programme,
 };
-pub use request::{engine_from_proto, slot_problem};
+pub use request::{display_zone, engine_from_proto, slot_problem};
 pub use response::search_to_response;
 pub use timestamp::{from_timestamp, to_timestamp};

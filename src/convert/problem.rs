@@ -28,7 +28,7 @@ fn weekday_to_proto(weekday: Weekday) -> pb::Weekday {
     }
 }
 
-fn busy_status_to_proto(status: BusyStatus) -> pb::BusyStatus {
+pub(super) fn busy_status_to_proto(status: BusyStatus) -> pb::BusyStatus {
     match status {
         BusyStatus::Busy => pb::BusyStatus::Busy,
         BusyStatus::Tentative => pb::BusyStatus::Tentative,
@@ -176,5 +176,6 @@ pub fn problem_to_request(problem: &SlotProblem, engine: Engine) -> pb::FindSlot
         engine: engine_to_proto(engine).into(),
         explain: problem.explain,
         proceed_without_unreadable_calendars: false,
+        display_time_zone: String::new(),
     }
 }

@@ -4,7 +4,7 @@
 //! programme's own rules are the domain's (`ReleaseProgramme::validate`).
 
 use super::request::{FieldPath, Parser, freeze_kind, role};
-use super::response::{conflict, outcome_to_proto, reason_to_proto, slot};
+use super::response::{bare_conflict, outcome_to_proto, reason_to_proto, slot};
 use super::timestamp::to_timestamp;
 use crate::pb;
 use chrono::DateTime;
@@ -391,7 +391,7 @@ fn no_plan_reason(reason: NoPlanReason) -> pb::NoPlanReason {
                         .into_iter()
                         .map(|r| reason_to_proto(r).into())
                         .collect(),
-                    e.conflicts.into_iter().map(conflict).collect(),
+                    e.conflicts.into_iter().map(bare_conflict).collect(),
                 )
             });
             pb::NoPlanReason {

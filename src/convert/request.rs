@@ -241,6 +241,23 @@ pub(super) fn role(role: pb::RequiredRole) -> RequiredRole {
     }
 }
 
+/// The zone the response's words are written in: empty is UTC, anything
+/// else must be an IANA zone name.
+pub fn display_zone(request: &pb::FindSlotsRequest) -> Result<chrono_tz::Tz, FieldViolation> {
+    let zone = request.display_time_zone.as_str();
+    if zone.is_empty() {
+        return Ok(chrono_tz::Tz::UTC);
+    }
+    zone.parse().map_err(|_| {
+        FieldViolation::new(
+            "display_time_zone",
+            format!(
+                "{zone:?} is not an IANA time zone; write a name such as Europe/Berlin, America/New_York or UTC"
+            ),
+        )
+    })
+}
+
 /// Converts a request into a problem and the engine asked for, or every parse
 /// problem found. Domain rules are checked afterwards by `SlotProblem::validate`.
 pub fn slot_problem(
@@ -267,6 +284,8 @@ pub fn slot_problem(
         explain,
         // Read by `calendar_plan`.
         proceed_without_unreadable_calendars: _,
+        // Read by `display_zone`: how the answer is worded, not the problem.
+        display_time_zone: _,
     } = request;
     let mut parser = Parser::default();
     let horizon = match horizon {

@@ -1,10 +1,12 @@
-//! `SlotSearch` → `FindSlotsResponse`.
+//! `SlotSearch` → `FindSlotsResponse`: the data converted, the words from
+//! the reporter (`crate::report`) in the reader's zone.
 
 use super::{problem::engine_to_proto, timestamp::to_timestamp};
-use crate::pb;
+use crate::{pb, report::Reporter};
 use quorum_domain::{
-    Approver, Conflict, ConstraintKind, ConstraintRef, DecisiveFact, EscalationReason, Explanation,
-    Outcome, RejectedStarts, Relaxation, RelaxationKind, Slot, SlotSearch, TimeRange,
+    Approver, Claim, Conflict, ConflictGroup, ConstraintKind, ConstraintRef, DecisiveFact,
+    Derivation, EscalationReason, Explanation, Outcome, ProofStep, RejectedStarts, Relaxation,
+    RelaxationCombination, RelaxationKind, Slot, SlotProblem, SlotSearch, TimeRange,
 };
 use quorum_solver::Engine;
 
@@ -12,6 +14,7 @@ pub fn search_to_response(
     change_ticket: &str,
     search: SlotSearch,
     engine: Engine,
+    reporter: &Reporter<'_>,
 ) -> pb::FindSlotsResponse {
     let SlotSearch {
         slots,
@@ -23,14 +26,17 @@ pub fn search_to_response(
         explanation,
     } = search;
     let escalation_reasons = explanation.escalation_reasons();
+    let words = reporter.words(&explanation);
     let Explanation {
         outcome,
         primary_reason,
         secondary_reasons,
         decisive_fact,
+        derivation,
         conflicts,
         more_conflicts_may_exist,
         relaxations,
+        combinations,
         rejected_starts,
     } = explanation;
     pb::FindSlotsResponse {
@@ -61,11 +67,27 @@ pub fn search_to_response(
             .map(|r| reason_to_proto(r).into())
             .collect(),
         decisive_fact: decisive_fact.map(fact_to_proto),
-        conflicts: conflicts.into_iter().map(conflict).collect(),
+        conflicts: conflicts
+            .into_iter()
+            .zip(words.conflicts)
+            .map(|(c, text)| conflict(c, text, reporter))
+            .collect(),
         more_conflicts_may_exist,
-        relaxations: relaxations.into_iter().map(relaxation).collect(),
+        relaxations: relaxations
+            .into_iter()
+            .zip(words.relaxations)
+            .map(|(r, text)| relaxation(r, text))
+            .collect(),
         rejected_starts: (!rejected_starts.is_empty() || rejected_starts.run_cap_reached)
-            .then(|| rejected(rejected_starts)),
+            .then(|| rejected(rejected_starts, reporter)),
+        relaxation_combinations: combinations
+            .into_iter()
+            .zip(words.combinations)
+            .map(|(c, text)| combination(c, text, reporter.problem()))
+            .collect(),
+        derivation: derivation.map(|d| derivation_to_proto(d, reporter)),
+        headline: words.headline,
+        proof: words.proof,
         // Filled in by the service when the request named calendars.
         calendar_provenance: Vec::new(),
         // Filled in by the service when it shares the hold broker's store.
@@ -152,13 +174,9 @@ fn range(range: TimeRange) -> pb::TimeRange {
     }
 }
 
-fn constraint(c: ConstraintRef) -> pb::ConstraintRef {
-    let ConstraintRef {
-        kind,
-        id,
-        label,
-        ranges,
-    } = c;
+fn constraint(c: ConstraintRef, reporter: &Reporter<'_>) -> pb::ConstraintRef {
+    let label = reporter.label(&c);
+    let ConstraintRef { kind, id, ranges } = c;
     pb::ConstraintRef {
         kind: kind_to_proto(kind).into(),
         id,
@@ -167,26 +185,182 @@ fn constraint(c: ConstraintRef) -> pb::ConstraintRef {
     }
 }
 
-pub(super) fn conflict(c: Conflict) -> pb::Conflict {
+fn conflict(c: Conflict, explanation: String, reporter: &Reporter<'_>) -> pb::Conflict {
     let Conflict {
         constraints,
-        explanation,
+        groups,
     } = c;
     pb::Conflict {
-        constraints: constraints.into_iter().map(constraint).collect(),
+        constraints: constraints
+            .into_iter()
+            .map(|c| constraint(c, reporter))
+            .collect(),
+        explanation,
+        groups: conflict_groups(groups),
+    }
+}
+
+fn conflict_groups(groups: Vec<ConflictGroup>) -> Vec<pb::ConflictGroup> {
+    groups
+        .into_iter()
+        .map(|g| pb::ConflictGroup {
+            role_id: g.role.0,
+            members: g.members,
+        })
+        .collect()
+}
+
+/// A conflict worded without its problem (a programme milestone's): bare
+/// labels, no times.
+pub(super) fn bare_conflict(c: Conflict) -> pb::Conflict {
+    let explanation = crate::report::bare_conflict(&c.constraints);
+    let Conflict {
+        constraints,
+        groups,
+    } = c;
+    pb::Conflict {
+        groups: conflict_groups(groups),
+        constraints: constraints
+            .into_iter()
+            .map(|c| {
+                let label = crate::report::bare_label(&c);
+                let ConstraintRef { kind, id, ranges } = c;
+                pb::ConstraintRef {
+                    kind: kind_to_proto(kind).into(),
+                    id,
+                    label,
+                    ranges: ranges.into_iter().map(range).collect(),
+                }
+            })
+            .collect(),
         explanation,
     }
 }
 
-fn relaxation(r: Relaxation) -> pb::Relaxation {
-    use pb::relaxation as k;
+fn derivation_to_proto(d: Derivation, reporter: &Reporter<'_>) -> pb::Derivation {
+    use pb::proof_step::{Lemma, Step};
+    let Derivation { steps } = d;
+    pb::Derivation {
+        steps: steps
+            .into_iter()
+            .map(|s| pb::ProofStep {
+                step: Some(match s {
+                    ProofStep::Fact(c) => Step::Fact(constraint(c, reporter)),
+                    ProofStep::Lemma { claim, because } => Step::Lemma(Lemma {
+                        claim: Some(claim_to_proto(claim)),
+                        because,
+                    }),
+                }),
+            })
+            .collect(),
+    }
+}
+
+fn ranges(list: Vec<TimeRange>) -> Vec<pb::TimeRange> {
+    list.into_iter().map(range).collect()
+}
+
+fn claim_to_proto(claim: Claim) -> pb::Claim {
+    use pb::claim as c;
+    let claim = match claim {
+        Claim::NoSlot { reason } => c::Claim::NoSlot(c::NoSlot {
+            reason: reason_to_proto(reason).into(),
+        }),
+        Claim::WindowEmpty {
+            not_before,
+            deadline,
+        } => c::Claim::WindowEmpty(c::WindowEmpty {
+            not_before: Some(to_timestamp(not_before)),
+            deadline: Some(to_timestamp(deadline)),
+        }),
+        Claim::RoleStaffedOnlyIn {
+            role,
+            window,
+            meetings,
+        } => c::Claim::RoleStaffedOnlyIn(c::RoleStaffedOnlyIn {
+            role_id: role.0,
+            window: Some(range(window)),
+            meetings: ranges(meetings),
+        }),
+        Claim::RolesNeverTogether { roles, window } => {
+            c::Claim::RolesNeverTogether(c::RolesNeverTogether {
+                role_ids: roles.into_iter().map(|r| r.0).collect(),
+                window: Some(range(window)),
+            })
+        }
+        Claim::SamePersonNeeded { meetings } => c::Claim::SamePersonNeeded(c::SamePersonNeeded {
+            meetings: ranges(meetings),
+        }),
+        Claim::TeamMeetsOnlyIn { meetings } => c::Claim::TeamMeetsOnlyIn(c::TeamMeetsOnlyIn {
+            meetings: ranges(meetings),
+        }),
+        Claim::FrozenIn {
+            freeze_window,
+            meetings,
+        } => c::Claim::FrozenIn(c::FrozenIn {
+            freeze_window_id: freeze_window,
+            meetings: ranges(meetings),
+        }),
+        Claim::CapacityFullIn { meetings, booked } => c::Claim::CapacityFullIn(c::CapacityFullIn {
+            meetings: ranges(meetings),
+            booked_change_tickets: booked,
+        }),
+    };
+    pb::Claim { claim: Some(claim) }
+}
+
+fn relaxation(r: Relaxation, description: String) -> pb::Relaxation {
     let Relaxation {
         kind,
         best_slot,
         approvers,
-        description,
     } = r;
-    let change = match kind {
+    pb::Relaxation {
+        change: Some(change(kind)),
+        best_slot: Some(slot(best_slot, 1)),
+        requires_approval: true,
+        description,
+        approvers: approvers.into_iter().map(approver).collect(),
+    }
+}
+
+/// A combination: each change as a relaxation of its own (words, approvers,
+/// no slot of its own), and the slot they open together.
+fn combination(
+    c: RelaxationCombination,
+    words: (String, Vec<String>),
+    problem: &SlotProblem,
+) -> pb::RelaxationCombination {
+    let RelaxationCombination {
+        changes,
+        best_slot,
+        approvers,
+    } = c;
+    let (description, change_words) = words;
+    pb::RelaxationCombination {
+        changes: changes
+            .into_iter()
+            .zip(change_words)
+            .map(|(kind, description)| pb::Relaxation {
+                approvers: quorum_solver::relaxation_approvers(problem, &kind)
+                    .into_iter()
+                    .map(approver)
+                    .collect(),
+                change: Some(change(kind)),
+                best_slot: None,
+                requires_approval: true,
+                description,
+            })
+            .collect(),
+        best_slot: Some(slot(best_slot, 1)),
+        approvers: approvers.into_iter().map(approver).collect(),
+        description,
+    }
+}
+
+fn change(kind: RelaxationKind) -> pb::relaxation::Change {
+    use pb::relaxation as k;
+    match kind {
         RelaxationKind::ConfirmDelegate { role, person } => {
             k::Change::ConfirmDelegate(k::ConfirmDelegate {
                 role_id: role.0,
@@ -208,13 +382,22 @@ fn relaxation(r: Relaxation) -> pb::Relaxation {
                 freeze_window_id: id,
             })
         }
-    };
-    pb::Relaxation {
-        change: Some(change),
-        best_slot: Some(slot(best_slot, 1)),
-        requires_approval: true,
-        description,
-        approvers: approvers.into_iter().map(approver).collect(),
+        RelaxationKind::MoveCommitments {
+            person,
+            intervals,
+            minutes,
+        } => k::Change::MoveCommitments(k::MoveCommitments {
+            person_id: person.0,
+            intervals: intervals
+                .into_iter()
+                .map(|b| pb::BusyInterval {
+                    start: Some(to_timestamp(b.range.start)),
+                    end: Some(to_timestamp(b.range.end)),
+                    status: super::problem::busy_status_to_proto(b.status).into(),
+                })
+                .collect(),
+            minutes,
+        }),
     }
 }
 
@@ -232,7 +415,7 @@ fn approver(a: Approver) -> pb::Approver {
     }
 }
 
-fn rejected(r: RejectedStarts) -> pb::RejectedStarts {
+fn rejected(r: RejectedStarts, reporter: &Reporter<'_>) -> pb::RejectedStarts {
     let RejectedStarts {
         constraints,
         pools,
@@ -240,7 +423,10 @@ fn rejected(r: RejectedStarts) -> pb::RejectedStarts {
         run_cap_reached,
     } = r;
     pb::RejectedStarts {
-        constraints: constraints.into_iter().map(constraint).collect(),
+        constraints: constraints
+            .into_iter()
+            .map(|c| constraint(c, reporter))
+            .collect(),
         pools: pools
             .into_iter()
             .map(|p| pb::PoolBlame {

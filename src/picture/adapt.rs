@@ -113,11 +113,14 @@ fn slot_mark(slot: &pb::Slot, roles: &HashMap<&str, &str>) -> Option<SlotMark> {
     })
 }
 
-/// The sentence a reader needs first when there is no slot: the first
-/// conflict's proof, or the outcome and its codes when there is none.
+/// The sentence a reader needs first when there is no slot: the reporter's
+/// headline, else the first conflict's proof, else the outcome and its codes.
 fn headline(response: &pb::FindSlotsResponse) -> Option<String> {
     if !response.slots.is_empty() {
         return None;
+    }
+    if !response.headline.is_empty() {
+        return Some(response.headline.clone());
     }
     if let Some(conflict) = response.conflicts.first() {
         return Some(conflict.explanation.clone());

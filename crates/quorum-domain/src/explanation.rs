@@ -1,9 +1,9 @@
 //! Why there is no slot, as data: the outcome, escalation codes a pipeline can
 //! route on, irreducible conflicts of named constraints, the relaxations a
 //! human could approve, and which constraints rejected which grid starts.
-//! Sentences are carried alongside, but the structure is what machines read.
+//! No sentences: a reporter at the edge words these in the reader's zone.
 
-use crate::{PersonId, RoleId, Slot, TimeRange};
+use crate::{BusyInterval, Derivation, PersonId, RoleId, Slot, TimeRange};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -47,29 +47,56 @@ pub struct ConstraintRef {
     pub kind: ConstraintKind,
     /// Role id, person id or freeze window id; empty for request-wide rules.
     pub id: String,
-    /// "working hours of sec-2 (security reviewer pool, Europe/Berlin)".
-    pub label: String,
     /// What the constraint forbids (busy, freeze, capacity, outside the
     /// window) or allows (working hours), clipped to the horizon.
     pub ranges: Vec<TimeRange>,
 }
 
 /// A set of constraints that on their own admit no slot, while dropping any
-/// one of them leaves a set that does.
+/// one of them leaves a set that does. Request-wide rules come first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
     pub constraints: Vec<ConstraintRef>,
-    /// "Because …, and because …, no 60-minute slot exists …".
-    pub explanation: String,
+    /// Role pools whose people's calendars all fail together, so a reader
+    /// sees one pool rather than a list of calendars.
+    pub groups: Vec<ConflictGroup>,
+}
+
+/// A role and the calendars of its candidates in a conflict: `members`
+/// index [`Conflict::constraints`] (the role requirement first, then at
+/// least one calendar of every candidate of the role).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictGroup {
+    pub role: RoleId,
+    pub members: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RelaxationKind {
-    ConfirmDelegate { role: RoleId, person: PersonId },
-    AfterHours { person: PersonId, minutes: i64 },
-    MoveEvidenceDeadline { minutes: i64 },
-    ExceedReviewCapacity { extra_reviews: u32 },
-    OverrideFreezeWindow { id: String },
+    ConfirmDelegate {
+        role: RoleId,
+        person: PersonId,
+    },
+    AfterHours {
+        person: PersonId,
+        minutes: i64,
+    },
+    MoveEvidenceDeadline {
+        minutes: i64,
+    },
+    ExceedReviewCapacity {
+        extra_reviews: u32,
+    },
+    OverrideFreezeWindow {
+        id: String,
+    },
+    /// Ask `person` to move these commitments of theirs (the busy intervals
+    /// overlapping the slot); `minutes` is their total length.
+    MoveCommitments {
+        person: PersonId,
+        intervals: Vec<BusyInterval>,
+        minutes: i64,
+    },
 }
 
 /// Who must approve a relaxation.
@@ -95,7 +122,16 @@ pub struct Relaxation {
     pub kind: RelaxationKind,
     pub best_slot: Slot,
     pub approvers: Vec<Approver>,
-    pub description: String,
+}
+
+/// Several changes together, one per disjoint conflict, when no single
+/// change opens a slot, with the best slot they open together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelaxationCombination {
+    pub changes: Vec<RelaxationKind>,
+    pub best_slot: Slot,
+    /// Everyone who must approve one of the changes, each once.
+    pub approvers: Vec<Approver>,
 }
 
 /// Consecutive grid starts, from `first_start` to `last_start` inclusive.
@@ -217,9 +253,14 @@ pub struct Explanation {
     pub secondary_reasons: Vec<EscalationReason>,
     /// The lemma behind `primary_reason`; set with it.
     pub decisive_fact: Option<DecisiveFact>,
+    /// The proof behind `primary_reason`, as a tree of typed facts; set with it.
+    pub derivation: Option<Derivation>,
     pub conflicts: Vec<Conflict>,
     pub more_conflicts_may_exist: bool,
     pub relaxations: Vec<Relaxation>,
+    /// With several disjoint conflicts: the smallest combinations of one
+    /// change per conflict that open a slot, best first.
+    pub combinations: Vec<RelaxationCombination>,
     pub rejected_starts: RejectedStarts,
 }
 

@@ -5,6 +5,7 @@
 //! accepts, and the life of a tentative hold (explanations too). Nothing here knows about gRPC, async runtimes or storage, so the
 //! solver and the stores can depend on it without dragging those in.
 
+mod derivation;
 mod error;
 mod explanation;
 mod holds;
@@ -20,10 +21,12 @@ mod time;
 mod validate;
 mod working_hours;
 
+pub use derivation::{Claim, Derivation, ProofStep};
 pub use error::{DomainError, FieldViolation};
 pub use explanation::{
-    Approver, Conflict, ConstraintKind, ConstraintRef, DecisiveFact, EscalationReason, Explanation,
-    Outcome, PoolBlame, RejectedStarts, RejectionGroup, Relaxation, RelaxationKind, StartRun,
+    Approver, Conflict, ConflictGroup, ConstraintKind, ConstraintRef, DecisiveFact,
+    EscalationReason, Explanation, Outcome, PoolBlame, RejectedStarts, RejectionGroup, Relaxation,
+    RelaxationCombination, RelaxationKind, StartRun,
 };
 pub use holds::{
     AuditAction, AuditRecord, Clock, Hold, HoldAttendee, HoldId, HoldState, ManualClock,

@@ -16,6 +16,7 @@ mod programme;
 mod ranking;
 mod slot;
 
+pub use explain::relaxation_approvers;
 pub use grid::Grid;
 pub use presolve::{PersonAvailability, Presolve, RoleCandidate};
 pub use programme::{

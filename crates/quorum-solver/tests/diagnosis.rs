@@ -5,11 +5,14 @@
 mod support;
 
 use proptest::prelude::*;
-use quorum_domain::{EscalationReason, ProblemLimits, SlotProblem, SlotSearch};
+use quorum_domain::{
+    Claim, Derivation, EscalationReason, ProblemLimits, ProofStep, SlotProblem, SlotSearch,
+    TimeRange,
+};
 use quorum_solver::{Engine, NeverStop, find_slots};
 use std::collections::HashMap;
 use support::random::infeasible_leaning_problem;
-use support::reference::reference_diagnosis;
+use support::reference::{grid_starts, person_can_attend, reference_diagnosis};
 
 fn search(problem: &SlotProblem) -> SlotSearch {
     let valid = problem
@@ -61,6 +64,140 @@ proptest! {
             None => None,
         };
         prop_assert_eq!(stage_of_fact, Some(primary));
+    }
+}
+
+/// The grid starts in [not-before, deadline] at which someone of `role` can
+/// attend, by the reference's own reading of calendars.
+fn staffed_meetings(problem: &SlotProblem, role: &str) -> Vec<TimeRange> {
+    let window = problem.window();
+    let Some(role) = problem.roles.iter().find(|r| r.id.0 == role) else {
+        return Vec::new();
+    };
+    grid_starts(problem)
+        .into_iter()
+        .map(|s| TimeRange::new(s, s + problem.meeting_duration()))
+        .filter(|m| window.contains_range(m))
+        .filter(|m| {
+            role.candidates()
+                .any(|(id, _)| person_can_attend(problem, id, m))
+        })
+        .collect()
+}
+
+/// The proof is well formed and says what is true: every step refers only
+/// to earlier ones, the root is the primary reason, each role's lemma names
+/// exactly the meetings the reference finds it staffed in, and in stage 5
+/// the team lemma is one step shared by every blocker, whose meetings
+/// together cover all of the team's.
+fn check_proof(
+    problem: &SlotProblem,
+    proof: &Derivation,
+    primary: EscalationReason,
+) -> Result<(), TestCaseError> {
+    for (i, step) in proof.steps.iter().enumerate() {
+        if let ProofStep::Lemma { because, .. } = step {
+            prop_assert!(
+                because.iter().all(|&c| (c as usize) < i),
+                "step {i} refers forward"
+            );
+        }
+    }
+    let root = proof.root().and_then(|r| proof.step(r));
+    let Some(ProofStep::Lemma {
+        claim: Claim::NoSlot { reason },
+        because,
+    }) = root
+    else {
+        return Err(TestCaseError::fail(format!("root is not NoSlot: {root:?}")));
+    };
+    prop_assert_eq!(*reason, primary);
+    prop_assert!(!because.is_empty());
+    let mut team = None;
+    let mut blocked: Vec<TimeRange> = Vec::new();
+    for (i, step) in proof.steps.iter().enumerate() {
+        let ProofStep::Lemma { claim, because } = step else {
+            continue;
+        };
+        match claim {
+            Claim::RoleStaffedOnlyIn { role, meetings, .. } => {
+                let staffed = staffed_meetings(problem, &role.0);
+                for m in &staffed {
+                    prop_assert!(
+                        meetings.iter().any(|l| l.contains_range(m)),
+                        "{role} staffed at {m} outside its lemma {meetings:?}"
+                    );
+                }
+                for l in meetings {
+                    prop_assert!(staffed.iter().any(|m| m.start == l.start), "{role}: {l}");
+                    prop_assert!(staffed.iter().any(|m| m.end == l.end), "{role}: {l}");
+                }
+                if primary == EscalationReason::RolePoolUnavailable && reason_rests_on(proof, i) {
+                    prop_assert!(meetings.is_empty());
+                }
+            }
+            Claim::TeamMeetsOnlyIn { meetings } => {
+                prop_assert!(team.is_none(), "the team lemma is written twice");
+                team = Some((i as u32, meetings.clone()));
+            }
+            Claim::FrozenIn { meetings, .. } | Claim::CapacityFullIn { meetings, .. } => {
+                let (index, _) = team.as_ref().expect("a blocker rests on the team lemma");
+                prop_assert!(because.contains(index), "a blocker without the team lemma");
+                blocked.extend(meetings.iter().copied());
+            }
+            _ => {}
+        }
+    }
+    if let Some((_, meetings)) = team {
+        prop_assert!(matches!(
+            primary,
+            EscalationReason::FreezeWindow | EscalationReason::ReviewCapacityFull
+        ));
+        for m in &meetings {
+            prop_assert!(
+                covered(m, &blocked),
+                "team meeting {m} is blocked by nothing in the proof"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether step `i` is one the root rests on directly.
+fn reason_rests_on(proof: &Derivation, i: usize) -> bool {
+    match proof.root().and_then(|r| proof.step(r)) {
+        Some(ProofStep::Lemma { because, .. }) => because.contains(&(i as u32)),
+        _ => false,
+    }
+}
+
+/// Whether the union of `ranges` covers `range`.
+fn covered(range: &TimeRange, ranges: &[TimeRange]) -> bool {
+    let mut sorted = ranges.to_vec();
+    sorted.sort_by_key(|r| r.start);
+    let mut reached = range.start;
+    for r in sorted {
+        if r.start <= reached && r.end > reached {
+            reached = r.end;
+        }
+    }
+    reached >= range.end
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn prop_the_proof_rests_on_true_lemmas_and_ends_in_the_primary_reason(seed in any::<u64>()) {
+        let problem = infeasible_leaning_problem(seed);
+        let found = search(&problem);
+        let explanation = &found.explanation;
+        let Some(primary) = explanation.primary_reason else {
+            prop_assert!(explanation.derivation.is_none());
+            return Ok(());
+        };
+        let proof = explanation.derivation.as_ref().expect("a proof with every primary reason");
+        check_proof(&problem, proof, primary)?;
     }
 }
 

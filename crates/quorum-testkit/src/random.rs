@@ -302,3 +302,116 @@ pub fn infeasible_leaning_problem(seed: u64) -> SlotProblem {
     }
     problem
 }
+
+/// A problem with two disjoint conflicts by construction, so no single
+/// change opens a slot and combinations are tested in numbers: the
+/// release manager `a` is committed (tentative, busy or out of office)
+/// through all of their working hours, and the reviewer `b` works only in a
+/// window that a freeze, the full review capacity or the evidence deadline
+/// rules out. Window, commitments, zones and the blocker vary with `seed`.
+pub fn two_conflict_problem(seed: u64) -> SlotProblem {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let rng = &mut rng;
+    let day = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+    let horizon = TimeRange::new(day, day + Duration::days(2));
+    let hours = |start: u16, end: u16| -> Vec<WorkingHours> {
+        [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu]
+            .into_iter()
+            .map(|weekday| WorkingHours {
+                weekday,
+                start: LocalTime::from_hm(start / 60, start % 60).expect("time"),
+                end: LocalTime::from_hm(end / 60, end % 60).expect("time"),
+            })
+            .collect()
+    };
+    // `a` works 08:00-18:00 UTC; `b` a 2-4 hour window inside it.
+    let b_start: u16 = 60 * rng.random_range(9..=13);
+    let b_end: u16 = b_start + 60 * rng.random_range(2..=4);
+    let mut a = Person {
+        id: PersonId("a".to_owned()),
+        display_name: String::new(),
+        time_zone: chrono_tz::UTC,
+        working_hours: hours(8 * 60, 18 * 60),
+        busy: Vec::new(),
+    };
+    for d in 0..2 {
+        let mut t = day + Duration::days(d) + Duration::hours(8);
+        let end = day + Duration::days(d) + Duration::hours(18);
+        while t < end {
+            let next = (t + Duration::minutes(30 * rng.random_range(1..=6))).min(end);
+            let status = [
+                BusyStatus::Busy,
+                BusyStatus::Tentative,
+                BusyStatus::OutOfOffice,
+            ][rng.random_range(0..3)];
+            a.busy.push(BusyInterval {
+                range: TimeRange::new(t, next),
+                status,
+            });
+            t = next;
+        }
+    }
+    let b_zone = [chrono_tz::UTC, chrono_tz::Europe::London][rng.random_range(0..2)];
+    let b = Person {
+        id: PersonId("b".to_owned()),
+        display_name: String::new(),
+        time_zone: b_zone,
+        working_hours: hours(b_start, b_end),
+        busy: Vec::new(),
+    };
+    let window = |d: i64| {
+        TimeRange::new(
+            day + Duration::days(d) + Duration::minutes(b_start.into()),
+            day + Duration::days(d) + Duration::minutes(b_end.into()),
+        )
+    };
+    let mut freeze_windows = Vec::new();
+    let mut review_capacity = None;
+    let mut evidence_deadline = None;
+    match rng.random_range(0..3) {
+        0 => freeze_windows.push(FreezeWindow {
+            id: "FW-0".to_owned(),
+            range: TimeRange::new(window(0).start, window(1).end),
+            kind: FreezeKind::ChangeFreeze,
+            reason: String::new(),
+            owner: "cab".to_owned(),
+        }),
+        1 => {
+            review_capacity = Some(ReviewCapacity {
+                max_concurrent: 1,
+                booked: (0..2)
+                    .map(|d| BookedReview {
+                        change_ticket: format!("CHG-{d}"),
+                        range: window(d),
+                    })
+                    .collect(),
+            });
+        }
+        _ => evidence_deadline = Some(window(0).start - Duration::minutes(30)),
+    }
+    let role = |id: &str, person: &Person| RequiredRole {
+        id: RoleId(id.to_owned()),
+        name: String::new(),
+        pool: vec![person.id.clone()],
+        delegates: Vec::new(),
+    };
+    SlotProblem {
+        change_ticket: format!("CHG-TWO-{seed}"),
+        horizon,
+        bucket: BucketSize::from_minutes(15).unwrap(),
+        meeting_minutes: 60,
+        not_before: None,
+        evidence_deadline,
+        roles: vec![role("release-manager", &a), role("reviewer", &b)],
+        people: vec![a, b],
+        optional_attendees: Vec::new(),
+        freeze_windows,
+        review_capacity,
+        preferences: Vec::new(),
+        optional_attendee_weight_minutes: 0,
+        top_k: 3,
+        allow_multiple_roles_per_person: false,
+        tentative_is_free: false,
+        explain: false,
+    }
+}

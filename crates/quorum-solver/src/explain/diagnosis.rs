@@ -23,6 +23,8 @@ pub struct Diagnosis {
     pub primary: EscalationReason,
     pub secondary: Vec<EscalationReason>,
     pub fact: DecisiveFact,
+    /// Stage 5: the grid starts at which the team can meet (ascending).
+    pub staffable: Vec<usize>,
 }
 
 pub fn diagnose(rules: &Rules<'_>, relaxations: &[Relaxation]) -> Diagnosis {
@@ -30,6 +32,7 @@ pub fn diagnose(rules: &Rules<'_>, relaxations: &[Relaxation]) -> Diagnosis {
         primary,
         mut secondary,
         fact,
+        staffable,
     } = first_failing_stage(rules);
     if primary != EscalationReason::DeadlineTooEarly {
         let all = Enforced::all(rules.presolve);
@@ -50,6 +53,7 @@ pub fn diagnose(rules: &Rules<'_>, relaxations: &[Relaxation]) -> Diagnosis {
         primary,
         secondary,
         fact,
+        staffable,
     }
 }
 
@@ -57,6 +61,7 @@ struct Stage {
     primary: EscalationReason,
     secondary: Vec<EscalationReason>,
     fact: DecisiveFact,
+    staffable: Vec<usize>,
 }
 
 impl Stage {
@@ -65,12 +70,13 @@ impl Stage {
             primary,
             secondary: Vec::new(),
             fact,
+            staffable: Vec::new(),
         }
     }
 }
 
 /// The meetings at `starts` (ascending), merged where they overlap or touch.
-fn merged_meetings(rules: &Rules<'_>, starts: &[usize]) -> Vec<TimeRange> {
+pub(super) fn merged_meetings(rules: &Rules<'_>, starts: &[usize]) -> Vec<TimeRange> {
     let mut merged: Vec<TimeRange> = Vec::new();
     for &s in starts {
         let meeting = rules.grid().meeting_range(s);
@@ -160,5 +166,6 @@ fn blocked_by_rules(rules: &Rules<'_>, staffable: &[usize]) -> Stage {
         primary,
         secondary,
         fact,
+        staffable: staffable.to_vec(),
     }
 }

@@ -1,17 +1,23 @@
 //! Explaining "no": the outcome, irreducible conflicts, approvable
 //! relaxations, escalation codes and (on request) per-start rejections.
-//! Decisions are made on constraint switches (`rules`); `report` words them.
+//! Decisions are made on constraint switches (`rules`); `describe` names
+//! constraints as data and `proof` builds the derivation tree. Nothing here
+//! writes sentences: the reporter at the edge does, in the reader's zone.
 
+mod combine;
 mod conflict;
+mod describe;
 mod diagnosis;
+mod groups;
+mod proof;
 mod rejections;
 mod relax;
-mod report;
 mod rules;
 
 use crate::{SolverError, StopSignal, presolve::Presolve, ranking::Costs};
 use quorum_domain::{Conflict, Explanation, Outcome, RejectedStarts};
 pub use rejections::RejectionLimits;
+pub use relax::approvers as relaxation_approvers;
 use rules::Rules;
 
 /// The explanation for a search that returned `starts` (grid indices, best first).
@@ -39,43 +45,52 @@ pub fn explain(
         });
     }
     let conflicts = conflict::find(&rules, stop)?;
+    let ranked = costs.ranked(0..presolve.grid.starts);
     let relaxations = match conflicts.sets.as_slice() {
-        [only] => {
-            let ranked = costs.ranked(0..presolve.grid.starts);
-            relax::relaxations(&rules, costs, only, &ranked, stop)?
+        [only] => relax::relaxations(&rules, costs, only, &ranked, stop)?,
+        _ => Vec::new(),
+    };
+    // Several disjoint conflicts: one change per conflict, when they are
+    // all known (a conflict not found would stand after the changes).
+    let combinations = match conflicts.sets.len() {
+        2..=combine::MAX_CONFLICTS_COMBINED if !conflicts.more_may_exist => {
+            combine::combinations(&rules, costs, &conflicts.sets, &ranked, stop)?
         }
         _ => Vec::new(),
     };
     let outcome = if conflicts.sets.is_empty() {
         Outcome::Feasible
-    } else if relaxations.is_empty() {
+    } else if relaxations.is_empty() && combinations.is_empty() {
         Outcome::Infeasible
     } else {
         Outcome::NeedsException
     };
     let diagnosis = diagnosis::diagnose(&rules, &relaxations);
-    let mut hours = report::HoursCache::new();
+    let derivation = proof::derive(&rules, &diagnosis);
+    let mut hours = describe::HoursCache::new();
     Ok(Explanation {
         outcome,
         primary_reason: Some(diagnosis.primary),
         secondary_reasons: diagnosis.secondary,
         decisive_fact: Some(diagnosis.fact),
+        derivation: Some(derivation),
         conflicts: conflicts
             .sets
             .iter()
             .map(|set| {
-                let constraints: Vec<_> = set
-                    .iter()
-                    .map(|c| report::describe(presolve, &mut hours, *c))
-                    .collect();
+                let set = groups::request_wide_first(set);
                 Conflict {
-                    explanation: report::conflict_sentence(presolve.problem, &constraints),
-                    constraints,
+                    groups: groups::pool_groups(presolve, &set),
+                    constraints: set
+                        .iter()
+                        .map(|c| describe::describe(presolve, &mut hours, *c))
+                        .collect(),
                 }
             })
             .collect(),
         more_conflicts_may_exist: conflicts.more_may_exist,
         relaxations,
+        combinations,
         rejected_starts,
     })
 }

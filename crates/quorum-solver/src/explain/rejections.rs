@@ -7,7 +7,7 @@
 //! plus constraints, never their product; runs are capped by the server.
 
 use super::{
-    report,
+    describe,
     rules::{Constraint, Enforced, Rules},
 };
 use crate::{SolverError, StopSignal};
@@ -19,6 +19,9 @@ const STOP_CHECK_EVERY: usize = 256;
 const RANGE_BYTES: usize = 32;
 /// A constraint's kind, id tag and framing in the table.
 const CONSTRAINT_BYTES: usize = 16;
+/// The label the reporter at the edge adds to each constraint ("working
+/// hours of sec-2 (security reviewer pool, Europe/Berlin)"), generously.
+const LABEL_BYTES: usize = 96;
 /// One run's two timestamps and framing.
 const RUN_BYTES: usize = 32;
 /// One group's framing, and one reason index in it.
@@ -262,13 +265,13 @@ fn describe_within(
     if bytes > max_bytes {
         return Err(too_large(bytes));
     }
-    let mut hours = report::HoursCache::new();
+    let mut hours = describe::HoursCache::new();
     let mut described = Vec::with_capacity(order.len());
     for &c in order {
         stop.check()?;
-        let d = report::describe(rules.presolve, &mut hours, c);
+        let d = describe::describe(rules.presolve, &mut hours, c);
         bytes = bytes.saturating_add(
-            CONSTRAINT_BYTES + RANGE_BYTES * d.ranges.len() + d.label.len() + d.id.len(),
+            CONSTRAINT_BYTES + LABEL_BYTES + RANGE_BYTES * d.ranges.len() + d.id.len(),
         );
         if bytes > max_bytes {
             return Err(too_large(bytes));

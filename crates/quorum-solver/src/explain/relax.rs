@@ -1,16 +1,13 @@
 //! Relaxations: single changes a human could approve that would open a slot,
 //! each with the best slot it opens. Only members of the conflict can help (a
 //! change outside it leaves the conflict standing), so only they are tried;
-//! with two disjoint conflicts no single change helps and none is offered.
+//! with two disjoint conflicts no single change helps (see `combine`).
 
-use super::{
-    report,
-    rules::{Constraint, Enforced, ExtraCandidate, Rules},
-};
+use super::rules::{Constraint, Enforced, ExtraCandidate, Rules};
 use crate::{
     SolverError, StopSignal, matching::StartRoles, presolve::RoleCandidate, ranking::Costs, slot,
 };
-use quorum_domain::{Approver, Relaxation, RelaxationKind, TimeRange};
+use quorum_domain::{Approver, BusyInterval, BusyStatus, Relaxation, RelaxationKind, TimeRange};
 
 pub fn relaxations(
     rules: &Rules<'_>,
@@ -58,9 +55,10 @@ pub fn relaxations(
                 .into_iter()
                 .collect(),
             Constraint::Role(r) => delegates(rules, &all, r, ranked),
-            Constraint::Busy(_) | Constraint::OnePersonOneRole | Constraint::NotBefore => {
-                Vec::new()
-            }
+            Constraint::Busy(p) => move_commitments(rules, &enforced, p, ranked)
+                .into_iter()
+                .collect(),
+            Constraint::OnePersonOneRole | Constraint::NotBefore => Vec::new(),
         };
         for (kind, start, extra) in opened {
             let enforced = if matches!(kind, RelaxationKind::ConfirmDelegate { .. }) {
@@ -70,13 +68,10 @@ pub fn relaxations(
             };
             let roles = StartRoles::new(rules.options_at(&enforced, extra, start));
             let best_slot = slot::build(rules.presolve, costs, start, &roles)?;
-            let description =
-                report::relaxation_sentence(&kind, rules.presolve.problem, &best_slot.range);
             found.push(Relaxation {
                 approvers: approvers(rules.presolve.problem, &kind),
                 kind,
                 best_slot,
-                description,
             });
         }
     }
@@ -93,9 +88,12 @@ pub fn relaxations(
 
 /// Who must approve `kind`: the person whose day moves, the release owner
 /// for authority and the deadline, the freeze window's owner, the review board.
-fn approvers(problem: &quorum_domain::SlotProblem, kind: &RelaxationKind) -> Vec<Approver> {
+pub fn approvers(problem: &quorum_domain::SlotProblem, kind: &RelaxationKind) -> Vec<Approver> {
     match kind {
-        RelaxationKind::AfterHours { person, .. } => vec![Approver::Person(person.clone())],
+        RelaxationKind::AfterHours { person, .. }
+        | RelaxationKind::MoveCommitments { person, .. } => {
+            vec![Approver::Person(person.clone())]
+        }
         RelaxationKind::ConfirmDelegate { .. } | RelaxationKind::MoveEvidenceDeadline { .. } => {
             vec![Approver::ReleaseOwner]
         }
@@ -111,22 +109,24 @@ fn approvers(problem: &quorum_domain::SlotProblem, kind: &RelaxationKind) -> Vec
     }
 }
 
-/// Least to most serious: confirming authority bends no rule; after-hours and
-/// a later deadline bend a person's or the release's plan; extra capacity and
-/// freeze overrides bend production safety rules.
-fn tier(kind: &RelaxationKind) -> u8 {
+/// Least to most serious: confirming authority bends no rule; moving a
+/// commitment, after-hours and a later deadline bend a person's or the
+/// release's plan; extra capacity and freeze overrides bend production
+/// safety rules.
+pub(super) fn tier(kind: &RelaxationKind) -> u8 {
     match kind {
         RelaxationKind::ConfirmDelegate { .. } => 0,
-        RelaxationKind::AfterHours { .. } => 1,
+        RelaxationKind::AfterHours { .. } | RelaxationKind::MoveCommitments { .. } => 1,
         RelaxationKind::MoveEvidenceDeadline { .. } => 2,
         RelaxationKind::ExceedReviewCapacity { .. } => 3,
         RelaxationKind::OverrideFreezeWindow { .. } => 4,
     }
 }
 
-fn size(kind: &RelaxationKind) -> i64 {
+pub(super) fn size(kind: &RelaxationKind) -> i64 {
     match kind {
         RelaxationKind::AfterHours { minutes, .. }
+        | RelaxationKind::MoveCommitments { minutes, .. }
         | RelaxationKind::MoveEvidenceDeadline { minutes } => *minutes,
         RelaxationKind::ExceedReviewCapacity { extra_reviews } => i64::from(*extra_reviews),
         RelaxationKind::ConfirmDelegate { .. } | RelaxationKind::OverrideFreezeWindow { .. } => 0,
@@ -161,7 +161,7 @@ fn deadline(
 }
 
 /// The booked reviews overlapping the slot's busiest instant, beyond capacity.
-fn extra_reviews(rules: &Rules<'_>, start: usize) -> u32 {
+pub(super) fn extra_reviews(rules: &Rules<'_>, start: usize) -> u32 {
     let Some(capacity) = &rules.presolve.problem.review_capacity else {
         return 0;
     };
@@ -228,13 +228,13 @@ fn after_hours(
 }
 
 /// Whether the meeting overlaps or touches one of the windows.
-fn touches_any(meeting: &TimeRange, working: &[TimeRange]) -> bool {
+pub(super) fn touches_any(meeting: &TimeRange, working: &[TimeRange]) -> bool {
     working
         .iter()
         .any(|w| meeting.start <= w.end && w.start <= meeting.end)
 }
 
-fn minutes_outside(meeting: &TimeRange, working: &[TimeRange]) -> i64 {
+pub(super) fn minutes_outside(meeting: &TimeRange, working: &[TimeRange]) -> i64 {
     let inside: i64 = working
         .iter()
         .map(|w| {
@@ -278,4 +278,77 @@ fn delegates(
             ))
         })
         .collect()
+}
+
+/// Tentative before busy before out-of-office: the order in which people
+/// are asked to move a commitment.
+fn status_rank(status: BusyStatus) -> u8 {
+    match status {
+        BusyStatus::Tentative => 0,
+        BusyStatus::Busy => 1,
+        BusyStatus::OutOfOffice => 2,
+    }
+}
+
+/// `person`'s commitments that keep them from the meeting at `start`, their
+/// total minutes, and the most serious status among them.
+pub(super) fn commitments_at(
+    rules: &Rules<'_>,
+    person: usize,
+    start: usize,
+) -> (Vec<BusyInterval>, i64, u8) {
+    let problem = rules.presolve.problem;
+    let meeting = rules.grid().meeting_range(start);
+    let mut intervals: Vec<BusyInterval> = problem.people[person]
+        .busy
+        .iter()
+        .filter(|b| b.blocks(problem.tentative_is_free) && b.range.overlaps(&meeting))
+        .copied()
+        .collect();
+    intervals.sort_by_key(|b| (b.range.start, b.range.end, status_rank(b.status)));
+    intervals.dedup();
+    let seconds: i64 = intervals
+        .iter()
+        .map(|b| b.range.duration().num_seconds())
+        .sum();
+    let worst = intervals
+        .iter()
+        .map(|b| status_rank(b.status))
+        .max()
+        .unwrap_or(0);
+    (intervals, (seconds + 59).div_euclid(60), worst)
+}
+
+/// The slot that asks `person` to move the fewest commitments, then the
+/// fewest minutes of them, tentative before busy before out-of-office (then
+/// the best ranked), with their busy time waived.
+fn move_commitments(
+    rules: &Rules<'_>,
+    enforced: &Enforced,
+    person: usize,
+    ranked: &[usize],
+) -> Option<(RelaxationKind, usize, ExtraCandidate)> {
+    let (_, start, intervals, minutes) = rules
+        .admitted(enforced, None, ranked.iter().copied())
+        .enumerate()
+        .map(|(rank, s)| {
+            let (intervals, minutes, worst) = commitments_at(rules, person, s);
+            (
+                (intervals.len(), minutes, worst, rank),
+                s,
+                intervals,
+                minutes,
+            )
+        })
+        .filter(|(_, _, intervals, _)| !intervals.is_empty())
+        .min_by_key(|(key, ..)| *key)?;
+    Some((
+        RelaxationKind::MoveCommitments {
+            person: rules.presolve.problem.people[person].id.clone(),
+            intervals,
+            minutes,
+        },
+        start,
+        None,
+    ))
 }

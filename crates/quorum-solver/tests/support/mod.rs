@@ -7,5 +7,6 @@
     reason = "each test binary uses a different part of the support code"
 )]
 
+pub mod changes;
 pub mod clock_change;
 pub use quorum_testkit::{random, reference};
