@@ -53,6 +53,8 @@ pub struct Prepared {
     problem: ValidatedProblem,
     engine: Engine,
     provenance: Vec<Provenance>,
+    /// Where the reader reads times: the reporter words the answer in it.
+    zone: chrono_tz::Tz,
 }
 
 /// Validates a request and reads the calendars it names. This part waits on
@@ -85,6 +87,7 @@ pub fn prepare_request(
         problem,
         engine,
         provenance,
+        zone,
     })
 }
 
@@ -98,6 +101,7 @@ pub fn solve_prepared(
         mut problem,
         engine,
         provenance,
+        zone,
     } = prepared;
     let mut held = Vec::new();
     if let Some(holds) = holds {
