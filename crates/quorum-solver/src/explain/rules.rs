@@ -2,7 +2,7 @@
 //! them in force, built from presolve's per-rule sets so each check costs a
 //! few bitset operations plus a matching per surviving start.
 
-use crate::{grid::Grid, matching::StartRoles, presolve::Presolve, presolve::RoleCandidate};
+use crate::{grid::Grid, matching, presolve::Presolve, presolve::RoleCandidate};
 use fixedbitset::FixedBitSet;
 
 /// One constraint of the problem, by index into the problem's lists.
@@ -190,26 +190,59 @@ impl<'a> Rules<'a> {
         extra: ExtraCandidate,
         start: usize,
     ) -> Vec<Vec<RoleCandidate>> {
-        self.presolve
-            .roles
-            .iter()
-            .enumerate()
-            .filter(|(r, _)| enforced.roles[*r])
-            .map(|(r, candidates)| {
-                let listed = candidates.iter().copied();
-                let extra = extra.filter(|(er, _)| *er == r).map(|(_, c)| c);
-                listed
+        let mut options = Vec::new();
+        self.fill_options(enforced, extra, start, &mut options);
+        options
+    }
+
+    /// [`Self::options_at`] into `options`, reusing its lists: the
+    /// relaxation searches ask this of thousands of starts, and a fresh list
+    /// per role per start was most of their time.
+    fn fill_options(
+        &self,
+        enforced: &Enforced,
+        extra: ExtraCandidate,
+        start: usize,
+        options: &mut Vec<Vec<RoleCandidate>>,
+    ) {
+        let mut used = 0;
+        for (r, candidates) in self.presolve.roles.iter().enumerate() {
+            if !enforced.roles[r] {
+                continue;
+            }
+            if options.len() == used {
+                options.push(Vec::new());
+            }
+            let list = &mut options[used];
+            list.clear();
+            let extra = extra.filter(|(er, _)| *er == r).map(|(_, c)| c);
+            list.extend(
+                candidates
+                    .iter()
+                    .copied()
                     .chain(extra)
-                    .filter(|c| self.can_attend(enforced, c.person, start))
-                    .collect()
-            })
-            .collect()
+                    .filter(|c| self.can_attend(enforced, c.person, start)),
+            );
+            used += 1;
+        }
+        options.truncate(used);
     }
 
     /// Whether the enforced rules admit a slot at `start`.
     pub fn admits(&self, enforced: &Enforced, extra: ExtraCandidate, start: usize) -> bool {
-        StartRoles::new(self.options_at(enforced, extra, start))
-            .fillable(!enforced.one_person_one_role)
+        self.admits_into(enforced, extra, start, &mut Vec::new())
+    }
+
+    /// [`Self::admits`] with a buffer the caller keeps across starts.
+    fn admits_into(
+        &self,
+        enforced: &Enforced,
+        extra: ExtraCandidate,
+        start: usize,
+        options: &mut Vec<Vec<RoleCandidate>>,
+    ) -> bool {
+        self.fill_options(enforced, extra, start, options);
+        matching::fillable(options, !enforced.one_person_one_role)
     }
 
     /// The starts a candidate of every enforced role can attend (as a set).
@@ -249,14 +282,18 @@ impl<'a> Rules<'a> {
         order: impl IntoIterator<Item = usize> + 's,
     ) -> impl Iterator<Item = usize> + 's {
         let covered = self.covered_starts(enforced, extra);
+        let mut options = Vec::new();
         order
             .into_iter()
             .filter(move |s| covered.contains(*s))
-            .filter(move |&s| self.admits(enforced, extra, s))
+            .filter(move |&s| self.admits_into(enforced, extra, s, &mut options))
     }
 
     pub fn feasible(&self, enforced: &Enforced) -> bool {
         let covered = self.covered_starts(enforced, None);
-        covered.ones().any(|s| self.admits(enforced, None, s))
+        let mut options = Vec::new();
+        covered
+            .ones()
+            .any(|s| self.admits_into(enforced, None, s, &mut options))
     }
 }
