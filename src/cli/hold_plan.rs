@@ -4,11 +4,11 @@
 //! them or, on any conflict, none.
 
 use crate::cli::connect::{DEFAULT_SERVER, connect, credentials};
-use crate::cli::hold_slot::HoldSlotError;
+use crate::cli::hold_slot::{HoldSlotError, HolderArgs};
 use crate::{convert::plan_holds::hold_plan_request, pb};
 use std::fmt::Write;
 
-/// Who places the plan's holds, and how they live.
+/// Which plan to hold, and who holds it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct HoldPlanArgs {
     /// Hold every milestone of ranked plan N (1 is the best) for every
@@ -16,23 +16,8 @@ pub struct HoldPlanArgs {
     /// http://127.0.0.1:50051).
     #[arg(long, value_name = "N")]
     pub hold: Option<u32>,
-    /// Bearer token from the server's token file (with --hold).
-    #[arg(long, env = "QUORUM_TOKEN")]
-    pub token: Option<String>,
-    /// Identity to claim when the server runs in development mode (with --hold).
-    #[arg(long, env = "QUORUM_IDENTITY")]
-    pub identity: Option<String>,
-    /// How long the holds live unless extended or confirmed (with --hold).
-    #[arg(long, default_value_t = 3600)]
-    pub ttl_seconds: u32,
-    /// Retrying with the same key returns the same plan; by default derived
-    /// from the ticket and every milestone's start, so running the command
-    /// twice is safe.
-    #[arg(long)]
-    pub idempotency_key: Option<String>,
-    /// Development mode only: the ticket's release owner, on its first hold.
-    #[arg(long, default_value = "")]
-    pub release_owner: String,
+    #[command(flatten)]
+    pub holder: HolderArgs,
 }
 
 /// FNV-1a, 64 bits: a short, stable name for a plan's starts, so the default
@@ -58,7 +43,7 @@ pub fn place_request(
             rank,
             count: response.plans.len(),
         })?;
-    let key = args.idempotency_key.clone().unwrap_or_else(|| {
+    let key = args.holder.idempotency_key.clone().unwrap_or_else(|| {
         let mut starts = response.change_ticket.clone();
         for m in &plan.milestones {
             let (seconds, nanos) = m.start.map(|t| (t.seconds, t.nanos)).unwrap_or_default();
@@ -69,9 +54,9 @@ pub fn place_request(
     Ok(hold_plan_request(
         &response.change_ticket,
         plan,
-        args.ttl_seconds,
+        args.holder.ttl_seconds,
         key,
-        args.release_owner.clone(),
+        args.holder.release_owner.clone(),
     ))
 }
 
@@ -84,7 +69,10 @@ pub async fn place(
     let channel = connect(server.unwrap_or(DEFAULT_SERVER)).await?;
     let mut client = pb::hold_broker_client::HoldBrokerClient::with_interceptor(
         channel,
-        credentials(args.token.as_deref(), args.identity.as_deref()),
+        credentials(
+            args.holder.token.as_deref(),
+            args.holder.identity.as_deref(),
+        ),
     );
     Ok(client
         .place_plan_hold(request)

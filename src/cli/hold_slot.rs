@@ -13,17 +13,26 @@ pub struct HoldSlotArgs {
     /// person it assigns, on --server (default http://127.0.0.1:50051).
     #[arg(long, value_name = "N")]
     pub hold: Option<u32>,
+    #[command(flatten)]
+    pub holder: HolderArgs,
+}
+
+/// Who places holds from a ranked answer and how they live: shared by
+/// `find-slots --hold` and `plan --hold`, which differ only in what is held.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HolderArgs {
     /// Bearer token from the server's token file (with --hold).
     #[arg(long, env = "QUORUM_TOKEN")]
     pub token: Option<String>,
     /// Identity to claim when the server runs in development mode (with --hold).
     #[arg(long, env = "QUORUM_IDENTITY")]
     pub identity: Option<String>,
-    /// How long the hold lives unless extended or confirmed (with --hold).
+    /// How long the holds live unless extended or confirmed (with --hold).
     #[arg(long, default_value_t = 3600)]
     pub ttl_seconds: u32,
-    /// Retrying with the same key returns the same hold; by default the
-    /// ticket and the slot's start, so running the command twice is safe.
+    /// Retrying with the same key returns the same hold (or plan); by default
+    /// derived from the ticket and the start(s), so running the command twice
+    /// is safe.
     #[arg(long)]
     pub idempotency_key: Option<String>,
     /// Development mode only: the ticket's release owner, on its first hold.
@@ -60,7 +69,7 @@ pub fn place_request(
             count: response.slots.len(),
         })?;
     let start = slot.start.as_ref().map(|t| (t.seconds, t.nanos));
-    let key = args.idempotency_key.clone().unwrap_or_else(|| {
+    let key = args.holder.idempotency_key.clone().unwrap_or_else(|| {
         let (seconds, nanos) = start.unwrap_or_default();
         format!("{}@{seconds}.{nanos:09}", response.change_ticket)
     });
@@ -76,9 +85,9 @@ pub fn place_request(
                 role_id: a.role_id.clone(),
             })
             .collect(),
-        ttl_seconds: args.ttl_seconds,
+        ttl_seconds: args.holder.ttl_seconds,
         idempotency_key: key,
-        release_owner: args.release_owner.clone(),
+        release_owner: args.holder.release_owner.clone(),
     })
 }
 
@@ -91,7 +100,10 @@ pub async fn place(
     let channel = connect(server.unwrap_or(DEFAULT_SERVER)).await?;
     let mut client = pb::hold_broker_client::HoldBrokerClient::with_interceptor(
         channel,
-        credentials(args.token.as_deref(), args.identity.as_deref()),
+        credentials(
+            args.holder.token.as_deref(),
+            args.holder.identity.as_deref(),
+        ),
     );
     Ok(client
         .place_hold(request)
