@@ -3,7 +3,6 @@
 //! assignments, all placed in one transaction by `PlacePlanHold` — all of
 //! them or, on any conflict, none.
 
-use crate::cli::connect::{DEFAULT_SERVER, connect, credentials};
 use crate::cli::hold_slot::{HoldSlotError, HolderArgs};
 use crate::{convert::plan_holds::hold_plan_request, pb};
 use std::fmt::Write;
@@ -66,14 +65,7 @@ pub async fn place(
     request: pb::PlacePlanHoldRequest,
     args: &HoldPlanArgs,
 ) -> Result<pb::PlanHold, HoldSlotError> {
-    let channel = connect(server.unwrap_or(DEFAULT_SERVER)).await?;
-    let mut client = pb::hold_broker_client::HoldBrokerClient::with_interceptor(
-        channel,
-        credentials(
-            args.holder.token.as_deref(),
-            args.holder.identity.as_deref(),
-        ),
-    );
+    let mut client = args.holder.broker(server).await?;
     Ok(client
         .place_plan_hold(request)
         .await

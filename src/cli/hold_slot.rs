@@ -40,6 +40,29 @@ pub struct HolderArgs {
     pub release_owner: String,
 }
 
+impl HolderArgs {
+    /// A hold broker client on `server` (default [`DEFAULT_SERVER`]) that
+    /// sends these credentials with every call.
+    pub async fn broker(
+        &self,
+        server: Option<&str>,
+    ) -> Result<
+        pb::hold_broker_client::HoldBrokerClient<
+            tonic::service::interceptor::InterceptedService<
+                tonic::transport::Channel,
+                impl FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Clone,
+            >,
+        >,
+        HoldSlotError,
+    > {
+        let channel = connect(server.unwrap_or(DEFAULT_SERVER)).await?;
+        Ok(pb::hold_broker_client::HoldBrokerClient::with_interceptor(
+            channel,
+            credentials(self.token.as_deref(), self.identity.as_deref()),
+        ))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HoldSlotError {
     #[error("there is no slot #{rank}: the answer has {count} slot(s)")]
@@ -97,14 +120,7 @@ pub async fn place(
     request: pb::PlaceHoldRequest,
     args: &HoldSlotArgs,
 ) -> Result<pb::Hold, HoldSlotError> {
-    let channel = connect(server.unwrap_or(DEFAULT_SERVER)).await?;
-    let mut client = pb::hold_broker_client::HoldBrokerClient::with_interceptor(
-        channel,
-        credentials(
-            args.holder.token.as_deref(),
-            args.holder.identity.as_deref(),
-        ),
-    );
+    let mut client = args.holder.broker(server).await?;
     Ok(client
         .place_hold(request)
         .await
