@@ -363,8 +363,52 @@ fn plan_hold_places_every_milestone_of_plan_n_all_at_once() {
         "{}",
         text(&missing.stderr)
     );
+    held_plan_is_managed_as_one(&address, &plan_id, milestones);
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// `quorum holds plan …` reads, extends, approves and confirms the plan
+/// `plan --hold` placed, every milestone at once, and the release owner
+/// alone may approve it.
+fn held_plan_is_managed_as_one(address: &str, plan_id: &str, milestones: usize) {
+    let as_who = |who: &str, args: &[&str]| {
+        run(quorum()
+            .args(["holds", "--server", address, "--identity", who, "plan"])
+            .args(args))
+    };
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let got = json(&as_who("release-bot", &["get", plan_id]));
+    assert_eq!(got["planId"], plan_id, "{got}");
+    assert_eq!(
+        got["milestones"].as_array().expect("members").len(),
+        milestones
+    );
+    let before = got["expiresAt"].as_str().expect("expiry").to_owned();
+    let extended = json(&as_who(
+        "release-bot",
+        &["extend", plan_id, "--by-seconds", "600"],
+    ));
+    assert_ne!(extended["expiresAt"].as_str().expect("expiry"), before);
+    let refused = as_who("release-bot", &["approve", plan_id]);
+    assert!(!refused.status.success(), "only the release owner approves");
+    assert!(
+        text(&refused.stderr).contains("PERMISSION_DENIED"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let approved = as_who("olga", &["approve", plan_id]);
+    assert!(approved.status.success(), "{}", text(&approved.stderr));
+    let token = text(&approved.stdout).trim().to_owned();
+    assert!(token.starts_with("p1."), "{token}");
+    let confirmed = json(&as_who("release-bot", &["confirm", plan_id, &token]));
+    assert_eq!(confirmed["state"], "HOLD_STATE_CONFIRMED", "{confirmed}");
+    for member in confirmed["milestones"].as_array().expect("members") {
+        assert_eq!(member["hold"]["state"], "HOLD_STATE_CONFIRMED", "{member}");
+    }
 }
 
 /// The request in `path` with every timestamp moved forward by whole weeks

@@ -2,6 +2,7 @@
 //! server. Answers print as proto3 JSON.
 
 use crate::cli::connect::{ConnectError, DEFAULT_SERVER, connect_with_tls, credentials};
+use crate::cli::holds_plan::{self, PlanHoldCommand};
 use crate::{convert::to_timestamp, json, pb};
 use chrono::{DateTime, Utc};
 use tonic::Status;
@@ -145,6 +146,9 @@ pub enum HoldsCommand {
         /// The hold id.
         hold: String,
     },
+    /// A held release plan, as one: get, extend, release, approve, confirm.
+    #[command(subcommand)]
+    Plan(PlanHoldCommand),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -415,5 +419,6 @@ pub async fn run(args: &HoldsArgs) -> Result<String, HoldsCliError> {
                 .into_inner()
                 .icalendar
         }
+        HoldsCommand::Plan(command) => holds_plan::run(&mut client, command).await?,
     })
 }

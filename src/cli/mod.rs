@@ -10,6 +10,7 @@ pub mod health;
 pub mod hold_plan;
 pub mod hold_slot;
 pub mod holds;
+pub mod holds_plan;
 pub mod load;
 pub mod load_holds;
 pub mod plan;
