@@ -98,6 +98,7 @@ pub fn release_programme(
         Ok(pb::PlanEngine::Unspecified | pb::PlanEngine::Auto) => ProgrammeEngine::Auto,
         Ok(pb::PlanEngine::ChainDp) => ProgrammeEngine::ChainDp,
         Ok(pb::PlanEngine::BranchAndBound) => ProgrammeEngine::BranchAndBound,
+        Ok(pb::PlanEngine::JointIntegerProgram) => ProgrammeEngine::IntegerProgram,
         Err(_) => {
             parser.violation(
                 &FieldPath::Root("engine"),
@@ -316,6 +317,7 @@ pub fn engine_to_proto(engine: ProgrammeEngine) -> pb::PlanEngine {
         ProgrammeEngine::Auto => pb::PlanEngine::Auto,
         ProgrammeEngine::ChainDp => pb::PlanEngine::ChainDp,
         ProgrammeEngine::BranchAndBound => pb::PlanEngine::BranchAndBound,
+        ProgrammeEngine::IntegerProgram => pb::PlanEngine::JointIntegerProgram,
     }
 }
 

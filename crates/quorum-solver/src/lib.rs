@@ -46,7 +46,7 @@ pub enum SolverError {
     )]
     Stopped,
     #[error(
-        "the integer program would have {terms} terms, more than this server's limit of {limit}; use the ENUMERATE engine, larger buckets or a shorter horizon"
+        "the integer program would have {terms} terms, more than this server's limit of {limit}; use a search engine (ENUMERATE for slots, AUTO for a programme), larger buckets or a shorter horizon"
     )]
     ProgramTooLarge { terms: usize, limit: usize },
     #[error(
