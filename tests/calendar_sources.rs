@@ -21,7 +21,6 @@ use quorum_calendars::{CaldavClient, Credentials, Sources};
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::Code;
-use tonic_types::StatusExt;
 
 type Client = pb::slot_finder_client::SlotFinderClient<tonic::transport::Channel>;
 
@@ -397,10 +396,7 @@ async fn calendars_must_name_configured_sources_and_ids_inside_them() {
     );
     let status = client.find_slots(bad).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = status
-        .get_details_bad_request()
-        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
-        .unwrap_or_default();
+    let fields = common::violated_fields(&status);
     assert_eq!(
         fields,
         [

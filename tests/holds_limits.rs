@@ -6,12 +6,11 @@
 mod common;
 
 use chrono::{Duration, TimeZone, Utc};
-use common::{Broker, TestServer};
+use common::{Broker, TestServer, violated_fields as fields};
 use quorum::{convert::to_timestamp, pb};
 use quorum_domain::ManualClock;
 use std::sync::Arc;
 use tonic::Code;
-use tonic_types::StatusExt;
 
 async fn start(
     configure: impl FnOnce(&mut quorum::server::ServerConfig),
@@ -46,13 +45,6 @@ fn place(ticket: &str, people: usize, key: &str, hour: i64) -> pb::PlaceHoldRequ
         idempotency_key: key.into(),
         release_owner: "olga".into(),
     }
-}
-
-fn fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_details_bad_request()
-        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
-        .unwrap_or_default()
 }
 
 #[tokio::test]

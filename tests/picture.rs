@@ -12,7 +12,6 @@ use quorum::{pb, picture, server::ServerConfig, slot_finder::solve_request};
 use quorum_domain::ProblemLimits;
 use quorum_solver::NeverStop;
 use tonic::Code;
-use tonic_types::StatusExt;
 
 const BERLIN: chrono_tz::Tz = chrono_tz::Europe::Berlin;
 
@@ -190,13 +189,7 @@ async fn the_server_renders_the_same_picture_over_the_wire() {
         .await
         .expect_err("not a zone");
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = status
-        .get_details_bad_request()
-        .expect("BadRequest")
-        .field_violations
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields = common::violated_fields(&status);
     assert_eq!(fields, ["zone"]);
 
     let status = client

@@ -8,7 +8,6 @@ mod common;
 use common::{TestServer, fixture_path};
 use quorum::{json, pb, server::ServerConfig};
 use tonic::Code;
-use tonic_types::StatusExt;
 
 type Client = pb::release_planner_client::ReleasePlannerClient<tonic::transport::Channel>;
 
@@ -63,13 +62,7 @@ async fn a_programme_too_large_for_the_integer_program_names_the_engine_field() 
     request.engine = pb::PlanEngine::JointIntegerProgram.into();
     let refused = plan(&server, request).await.expect_err("too large");
     assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
-    let fields: Vec<String> = refused
-        .get_details_bad_request()
-        .expect("BadRequest")
-        .field_violations
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields = common::violated_fields(&refused);
     assert_eq!(fields, ["engine"]);
     assert!(refused.message().contains("AUTO"), "{}", refused.message());
     server.stop().await;

@@ -3,25 +3,17 @@
 
 mod common;
 
-use common::{TestServer, fixture};
+use common::{TestServer, fixture, violated_fields};
 use quorum::{pb, server::ServerConfig, slot_finder::solve_request};
 use quorum_domain::ProblemLimits;
 use quorum_solver::NeverStop;
 use std::time::Duration;
 use tonic::Code;
-use tonic_types::StatusExt;
 
 type Client = pb::slot_finder_client::SlotFinderClient<tonic::transport::Channel>;
 
 async fn client(server: &TestServer) -> Client {
     Client::new(server.channel().await)
-}
-
-fn violated_fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_details_bad_request()
-        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
-        .unwrap_or_default()
 }
 
 #[tokio::test]

@@ -160,3 +160,13 @@ pub async fn bearer(server: &TestServer, token: &str) -> BearerBroker {
         Bearer(value),
     )
 }
+
+/// The field paths of a refusal's `google.rpc.BadRequest`, in order; empty
+/// when the status carries none.
+pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}
