@@ -252,9 +252,13 @@ pub fn render_table(
         })
         .collect();
     let mut out = String::new();
-    // With no slot: the headline first, then the proof behind it, indented.
+    // With no slot: the headline first, then the best way out a human could
+    // approve and who approves it, then the proof behind it, indented.
     if response.slots.is_empty() && !response.headline.is_empty() {
         let _ = writeln!(out, "{}\n", response.headline);
+        if let Some(best) = best_way_out(response) {
+            let _ = writeln!(out, "{best}\n");
+        }
         for line in response.proof.lines() {
             let _ = writeln!(out, "    {line}");
         }
@@ -314,6 +318,26 @@ pub fn render_table(
     }
     render_explanation(response, zone, &mut out);
     out
+}
+
+/// The best relaxation (or, when no single change helps, the best
+/// combination) with the slot it opens and its approvers, in one line; never
+/// applied, only offered.
+fn best_way_out(response: &pb::FindSlotsResponse) -> Option<String> {
+    if let Some(best) = response.relaxations.first() {
+        return Some(format!(
+            "Best relaxation (not applied): {} Approved by {}.",
+            best.description,
+            approvers(&best.approvers)
+        ));
+    }
+    response.relaxation_combinations.first().map(|best| {
+        format!(
+            "Best combination of changes (not applied): {} Approved by {}.",
+            best.description,
+            approvers(&best.approvers)
+        )
+    })
 }
 
 /// An enum value spelled as in the proto and its JSON (`NEEDS_EXCEPTION`),
