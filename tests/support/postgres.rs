@@ -72,6 +72,40 @@ impl TestPostgres {
         Some(server)
     }
 
+    /// Starts a server with TLS on, serving the PEM certificate `cert_pem`
+    /// (with its key `key_pem`); plaintext is still accepted, so a client
+    /// that fell back to it would connect. `None` when opted out.
+    pub fn start_with_tls(cert_pem: &str, key_pem: &str) -> Option<Self> {
+        if opted_out() {
+            eprintln!("SKIPPED: QUORUM_SKIP_POSTGRES=1, the PostgreSQL tests did not run");
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "quorum-pg-{}-{:x}",
+            std::process::id(),
+            rand_suffix()
+        ));
+        let server = Self {
+            dir,
+            script: script(),
+            port: free_port(),
+        };
+        std::fs::create_dir_all(&server.dir).expect("server directory");
+        let cert = server.dir.join("given-server.crt");
+        let key = server.dir.join("given-server.key");
+        std::fs::write(&cert, cert_pem).expect("write the server certificate");
+        std::fs::write(&key, key_pem).expect("write the server key");
+        server.run(&[
+            "start-ssl",
+            &server.dir_str(),
+            &server.port.to_string(),
+            &cert.display().to_string(),
+            &key.display().to_string(),
+        ]);
+        let _ = std::fs::remove_file(&key);
+        Some(server)
+    }
+
     fn dir_str(&self) -> String {
         self.dir.display().to_string()
     }

@@ -12,6 +12,13 @@
 # (fsync=off, synchronous_commit=off): no test crashes PostgreSQL itself (its
 # outage test shuts it down cleanly, which writes everything), and this disk
 # manages about 200 flushes a second. Benchmarks pass `durable`.
+#   postgres.sh start-ssl DIR PORT CERT KEY
+#                                       the same, with TLS on (ssl=on) using the PEM
+#                                       server certificate CERT and its key KEY (copied
+#                                       into DIR/ssl for the server's user). pg_hba
+#                                       stays as initdb wrote it, accepting plaintext
+#                                       too, so a client that fell back to plaintext
+#                                       would be seen connecting.
 #   postgres.sh stop DIR                fast shutdown, keeping DIR (an outage)
 #   postgres.sh destroy DIR             immediate shutdown and remove DIR
 #
@@ -66,6 +73,23 @@ owner_of_cluster() {
   if [[ "$(id -u)" != 0 ]]; then id -un; elif id postgres >/dev/null 2>&1; then echo postgres; else echo quorum-pg; fi
 }
 
+# initdb (if DIR has no cluster yet) and start on PORT with extra SETTINGS.
+start_server() {
+  local dir=$1 port=$2 settings=$3 bin
+  bin=$(find_bindir)
+  mkdir -p "$dir"
+  if [[ ! -f "$dir/data/PG_VERSION" ]]; then
+    as_owner true 2>/dev/null || true
+    chown "$(owner_of_cluster)" "$dir" 2>/dev/null || true
+    chmod 700 "$dir"
+    as_owner "$bin/initdb" -D "$dir/data" -U quorum --auth=trust --encoding=UTF8 --locale=C >"$dir/initdb.log" 2>&1 \
+      || die "initdb failed: $(tail -5 "$dir/initdb.log")"
+  fi
+  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=200 -c shared_buffers=64MB $settings" start >/dev/null \
+    || die "PostgreSQL did not start on port $port: $(tail -5 "$dir/server.log" 2>/dev/null)"
+}
+
 cmd=${1:-}
 case "$cmd" in
   bindir)
@@ -76,18 +100,20 @@ case "$cmd" in
     port=${3:?usage: postgres.sh start DIR PORT [durable]}
     settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     [[ "${4:-}" == durable ]] && settings=""
-    bin=$(find_bindir)
-    mkdir -p "$dir"
-    if [[ ! -f "$dir/data/PG_VERSION" ]]; then
-      as_owner true 2>/dev/null || true
-      chown "$(owner_of_cluster)" "$dir" 2>/dev/null || true
-      chmod 700 "$dir"
-      as_owner "$bin/initdb" -D "$dir/data" -U quorum --auth=trust --encoding=UTF8 --locale=C >"$dir/initdb.log" 2>&1 \
-        || die "initdb failed: $(tail -5 "$dir/initdb.log")"
-    fi
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=200 -c shared_buffers=64MB $settings" start >/dev/null \
-      || die "PostgreSQL did not start on port $port: $(tail -5 "$dir/server.log" 2>/dev/null)"
+    start_server "$dir" "$port" "$settings"
+    ;;
+  start-ssl)
+    dir=${2:?usage: postgres.sh start-ssl DIR PORT CERT KEY}
+    port=${3:?usage: postgres.sh start-ssl DIR PORT CERT KEY}
+    cert=${4:?usage: postgres.sh start-ssl DIR PORT CERT KEY}
+    key=${5:?usage: postgres.sh start-ssl DIR PORT CERT KEY}
+    mkdir -p "$dir/ssl"
+    cp "$cert" "$dir/ssl/server.crt" || die "cannot copy the server certificate $cert"
+    cp "$key" "$dir/ssl/server.key" || die "cannot copy the server key $key"
+    # PostgreSQL refuses a key others can read.
+    chmod 600 "$dir/ssl/server.key"
+    chown -R "$(owner_of_cluster)" "$dir/ssl" 2>/dev/null || true
+    start_server "$dir" "$port" "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c ssl=on -c ssl_cert_file=$dir/ssl/server.crt -c ssl_key_file=$dir/ssl/server.key"
     ;;
   stop)
     dir=${2:?usage: postgres.sh stop DIR}
@@ -108,6 +134,6 @@ case "$cmd" in
     [[ ! -e "$dir" ]] || die "could not remove $dir"
     ;;
   *)
-    die "usage: postgres.sh bindir | start DIR PORT | stop DIR | destroy DIR"
+    die "usage: postgres.sh bindir | start DIR PORT | start-ssl DIR PORT CERT KEY | stop DIR | destroy DIR"
     ;;
 esac

@@ -19,9 +19,14 @@
 //! which then sees the winner's commit. A database that cannot be reached
 //! fails the call with [`HoldError::Unavailable`], and the pool reconnects
 //! when it is back.
+//!
+//! TLS to the database follows libpq's `sslmode` and `sslrootcert` in the
+//! store URL (see the `tls` module), with rustls; `verify-full` is what a
+//! managed database across a network needs.
 
 pub mod migrations;
 mod pool;
+mod tls;
 mod tx;
 
 use chrono::{DateTime, Utc};
@@ -78,26 +83,16 @@ pub fn is_postgres_url(store: &str) -> bool {
 }
 
 impl PostgresStorage {
-    /// Connects to the database at `url` (`postgres://user@host:port/db`),
-    /// applies pending migrations and keeps a pool of connections.
+    /// Connects to the database at `url` (`postgres://user@host:port/db`,
+    /// with libpq's `sslmode` and `sslrootcert` if TLS is wanted), applies
+    /// pending migrations and keeps a pool of connections.
     pub fn open(
         url: &str,
         clock: Option<Arc<dyn Clock>>,
         settings: &PoolSettings,
     ) -> Result<Self, HoldError> {
-        let mut config: postgres::Config = url.parse().map_err(|e| HoldError::Storage {
-            detail: format!("the store URL is not a PostgreSQL connection URL: {e}"),
-        })?;
-        let statement_ms = settings.statement_timeout.as_millis();
-        config
-            .connect_timeout(settings.connect_timeout)
-            .keepalives(true)
-            .keepalives_idle(Duration::from_secs(30))
-            .options(&format!("-c statement_timeout={statement_ms}"));
-        if config.get_application_name().is_none() {
-            config.application_name("quorum");
-        }
-        let manager = pool::Manager::new(config);
+        let manager = connection_manager(url, settings)?;
+        let probe = manager.clone();
         // The pool starts empty and fills on demand, so a replica started
         // while the database is away fails its calls, not its start; but the
         // migrations below need the database now.
@@ -114,8 +109,10 @@ impl PostgresStorage {
             max_connections: settings.max_connections,
             clock,
         };
-        storage.migrate()?;
-        Ok(storage)
+        match storage.migrate() {
+            Err(HoldError::Unavailable { detail }) => Err(startup_refusal(&probe, detail)),
+            other => other.map(|()| storage),
+        }
     }
 
     fn migrate(&self) -> Result<(), HoldError> {
@@ -201,6 +198,47 @@ impl PostgresStorage {
             Err(_) if tx.lost_a_race() => Attempt::LostARace,
             Err(error) => Attempt::Done(Err(error)),
         }
+    }
+}
+
+/// The pool's connection manager for `url`: its TLS parameters taken out
+/// and honoured, the rest read by `postgres::Config`, the timeouts set.
+fn connection_manager(url: &str, settings: &PoolSettings) -> Result<pool::Manager, HoldError> {
+    let (url, tls_settings) = tls::split_url(url)?;
+    let (connector, ssl_mode) = tls::connector(&tls_settings)?;
+    let mut config: postgres::Config = url.parse().map_err(|e| HoldError::Storage {
+        detail: format!("the store URL is not a PostgreSQL connection URL: {e}"),
+    })?;
+    config.ssl_mode(ssl_mode);
+    if tls_settings.mode == tls::SslMode::Require && tls_settings.root_cert.is_none() {
+        tracing::warn!(
+            tls = %tls_settings.describe(),
+            "the PostgreSQL store's certificate is not checked; add sslrootcert, or use sslmode=verify-full"
+        );
+    } else {
+        tracing::info!(tls = %tls_settings.describe(), "PostgreSQL store connection");
+    }
+    let statement_ms = settings.statement_timeout.as_millis();
+    config
+        .connect_timeout(settings.connect_timeout)
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(30))
+        .options(&format!("-c statement_timeout={statement_ms}"));
+    if config.get_application_name().is_none() {
+        config.application_name("quorum");
+    }
+    Ok(pool::Manager::new(config, connector, tls_settings))
+}
+
+/// Why the database could not be reached at start. A TLS refusal is a
+/// setting to fix, not an outage to wait out: one more connection attempt
+/// tells which, and a TLS one is reported with its advice, not "try again".
+fn startup_refusal(probe: &pool::Manager, detail: String) -> HoldError {
+    match r2d2::ManageConnection::connect(probe) {
+        Err(refused) if refused.is_tls() => HoldError::Storage {
+            detail: format!("cannot connect to PostgreSQL: {refused}"),
+        },
+        _ => HoldError::Unavailable { detail },
     }
 }
 
