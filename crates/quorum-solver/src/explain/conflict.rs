@@ -11,7 +11,10 @@
 //! again with the people in reverse order and the smaller conflict is kept
 //! (fewer members are fewer things to read and to change).
 
-use super::rules::{Constraint, Enforced, Rules};
+use super::{
+    incremental::Incremental,
+    rules::{Constraint, Enforced, Rules},
+};
 use crate::{SolverError, StopSignal};
 
 /// How many disjoint conflicts to look for before saying more may exist.
@@ -91,21 +94,20 @@ fn deletion_filter(
     order: &[Constraint],
     stop: &dyn StopSignal,
 ) -> Result<Vec<Constraint>, SolverError> {
-    let mut current = within.clone();
+    let mut current = Incremental::new(rules, within.clone());
     for &constraint in order {
-        if !current.contains(constraint) {
+        if !current.enforced().contains(constraint) {
             continue;
         }
         stop.check()?;
-        let less = current.without(constraint);
-        if !rules.feasible(&less) {
-            current = less;
+        if !current.feasible_without(constraint) {
+            current.drop(constraint);
         }
     }
     Ok(rules
         .universe
         .iter()
         .copied()
-        .filter(|c| current.contains(*c))
+        .filter(|c| current.enforced().contains(*c))
         .collect())
 }

@@ -9,6 +9,7 @@ mod conflict;
 mod describe;
 mod diagnosis;
 mod groups;
+mod incremental;
 mod proof;
 mod rejections;
 mod relax;

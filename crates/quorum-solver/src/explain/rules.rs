@@ -84,7 +84,17 @@ impl Enforced {
     }
 
     pub fn contains(&self, constraint: Constraint) -> bool {
-        self.clone().switch(constraint).is_some_and(|on| *on)
+        let on = match constraint {
+            Constraint::Role(r) => self.roles.get(r),
+            Constraint::WorkingHours(p) => self.working.get(p),
+            Constraint::Busy(p) => self.busy.get(p),
+            Constraint::Freeze(f) => self.freezes.get(f),
+            Constraint::OnePersonOneRole => Some(&self.one_person_one_role),
+            Constraint::Capacity => Some(&self.capacity),
+            Constraint::NotBefore => Some(&self.not_before),
+            Constraint::Deadline => Some(&self.deadline),
+        };
+        on.is_some_and(|on| *on)
     }
 
     pub fn set(&mut self, constraint: Constraint, on: bool) {
@@ -234,7 +244,7 @@ impl<'a> Rules<'a> {
     }
 
     /// [`Self::admits`] with a buffer the caller keeps across starts.
-    fn admits_into(
+    pub(super) fn admits_into(
         &self,
         enforced: &Enforced,
         extra: ExtraCandidate,
@@ -245,8 +255,25 @@ impl<'a> Rules<'a> {
         matching::fillable(options, !enforced.one_person_one_role)
     }
 
+    /// The starts `person` can attend under the enforced rules; `None` for
+    /// people no role or attendee names.
+    pub(super) fn attendable(&self, enforced: &Enforced, person: usize) -> Option<FixedBitSet> {
+        let Some(Some(a)) = self.presolve.people.get(person) else {
+            return None;
+        };
+        let mut can = if enforced.working[person] {
+            a.working.clone()
+        } else {
+            self.grid().full_set()
+        };
+        if enforced.busy[person] {
+            can.intersect_with(&a.free);
+        }
+        Some(can)
+    }
+
     /// The starts a candidate of every enforced role can attend (as a set).
-    fn covered_starts(&self, enforced: &Enforced, extra: ExtraCandidate) -> FixedBitSet {
+    pub(super) fn covered_starts(&self, enforced: &Enforced, extra: ExtraCandidate) -> FixedBitSet {
         let grid = self.grid();
         let mut covered = self.allowed_starts(enforced);
         for (r, candidates) in self.presolve.roles.iter().enumerate() {
@@ -256,18 +283,9 @@ impl<'a> Rules<'a> {
             let mut any = grid.empty_set();
             let extra = extra.filter(|(er, _)| *er == r).map(|(_, c)| c);
             for c in candidates.iter().copied().chain(extra) {
-                let Some(Some(a)) = self.presolve.people.get(c.person) else {
-                    continue;
-                };
-                let mut can = if enforced.working[c.person] {
-                    a.working.clone()
-                } else {
-                    grid.full_set()
-                };
-                if enforced.busy[c.person] {
-                    can.intersect_with(&a.free);
+                if let Some(can) = self.attendable(enforced, c.person) {
+                    any.union_with(&can);
                 }
-                any.union_with(&can);
             }
             covered.intersect_with(&any);
         }
