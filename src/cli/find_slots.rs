@@ -384,7 +384,7 @@ fn render_explanation(response: &pb::FindSlotsResponse, zone: Tz, out: &mut Stri
 }
 
 /// "sec-2 (the person)", "the release owner", "fw-owner (owner of freeze window)".
-fn approvers(approvers: &[pb::Approver]) -> String {
+pub(crate) fn approvers(approvers: &[pb::Approver]) -> String {
     use pb::approver::Role;
     let named: Vec<String> = approvers
         .iter()

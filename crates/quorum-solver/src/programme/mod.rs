@@ -7,7 +7,9 @@
 
 mod chain;
 mod coupling;
+mod exceptions;
 mod explain;
+mod milestone_changes;
 mod search;
 mod space;
 
