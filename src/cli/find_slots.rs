@@ -396,6 +396,10 @@ pub(crate) fn approvers(approvers: &[pb::Approver]) -> String {
             }
             Ok(Role::FreezeWindowOwner) => format!("{} (freeze window owner)", a.id),
             Ok(Role::ReviewBoard) => "the review board".to_owned(),
+            Ok(Role::ResourceOwner) if a.id.is_empty() => {
+                "the resource's owner (none named)".to_owned()
+            }
+            Ok(Role::ResourceOwner) => format!("{} (resource owner)", a.id),
             Ok(Role::Unspecified) | Err(_) => "?".to_owned(),
         })
         .collect();

@@ -217,6 +217,14 @@ fn render_no_plan(
                 "lengthen dependency #{}'s maximum gap to {} minutes",
                 r.dependency_index, r.max_gap_minutes
             ),
+            Ok(pb::ProgrammeRelaxationKind::ExceedResource) => format!(
+                "let {} run beyond resource {}'s capacity",
+                names
+                    .get(r.milestone_id.as_str())
+                    .copied()
+                    .unwrap_or(&r.milestone_id),
+                r.resource_id
+            ),
             Ok(pb::ProgrammeRelaxationKind::MilestoneChange) => {
                 milestone_change(r, names, zones, zone)
             }

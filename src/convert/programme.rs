@@ -191,12 +191,14 @@ fn resource(parser: &mut Parser, r: pb::Resource, i: usize) -> Resource {
         name,
         capacity,
         booked,
+        owner,
     } = r;
     let path = FieldPath::Item("resources", i);
     Resource {
         id,
         name,
         capacity,
+        owner,
         booked: booked
             .into_iter()
             .enumerate()
@@ -520,6 +522,15 @@ fn relaxation(
             kind: pb::ProgrammeRelaxationKind::LengthenGap.into(),
             dependency_index: index as u32,
             max_gap_minutes: to_minutes,
+            ..base
+        },
+        ProgrammeRelaxationKind::ExceedResource {
+            milestone,
+            resource,
+        } => pb::ProgrammeRelaxation {
+            kind: pb::ProgrammeRelaxationKind::ExceedResource.into(),
+            milestone_id: milestone,
+            resource_id: resource,
             ..base
         },
         ProgrammeRelaxationKind::Milestone { milestone, change } => {

@@ -408,6 +408,7 @@ pub(super) fn approver(a: Approver) -> pb::Approver {
         Approver::ReleaseOwner => (Role::ReleaseOwner, String::new()),
         Approver::FreezeWindowOwner { owner, .. } => (Role::FreezeWindowOwner, owner),
         Approver::ReviewBoard => (Role::ReviewBoard, String::new()),
+        Approver::ResourceOwner { owner, .. } => (Role::ResourceOwner, owner),
     };
     pb::Approver {
         role: role.into(),

@@ -80,6 +80,8 @@ pub struct Resource {
     pub name: String,
     pub capacity: u32,
     pub booked: Vec<TimeRange>,
+    /// Who may let a milestone run beyond the capacity; empty when not given.
+    pub owner: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -306,6 +308,10 @@ pub enum ProgrammeRelaxationKind {
         milestone: String,
         change: crate::RelaxationKind,
     },
+    /// Let the milestone run beyond `resource`'s capacity: it neither waits
+    /// for the resource's bookings nor counts against its capacity (the
+    /// programme with the resource dropped from the milestone's list).
+    ExceedResource { milestone: String, resource: String },
 }
 
 /// A change that would open a plan, with the best plan it opens. Every

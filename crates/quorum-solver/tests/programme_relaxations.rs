@@ -1,7 +1,7 @@
 //! Programme relaxations against the brute-force reference: on generated
 //! small programmes with no plan, every relaxation offered — a deadline
 //! moved, a gap shortened or lengthened, one of FindSlots' changes applied to
-//! one milestone — yields, once applied, exactly the plan it carries as the
+//! one milestone, a milestone let beyond a resource's capacity — yields, once applied, exactly the plan it carries as the
 //! best plan (so none is offered that opens nothing), and names the right
 //! approvers. A meta-test checks the generator really produces
 //! single-milestone changes of several kinds.
@@ -60,6 +60,13 @@ fn applied(p: &ReleaseProgramme, kind: &ProgrammeRelaxationKind) -> ReleaseProgr
             let m = out.milestone_index(milestone).expect("milestone");
             out.milestones[m].exceptions.push(change.clone());
         }
+        ProgrammeRelaxationKind::ExceedResource {
+            milestone,
+            resource,
+        } => {
+            let m = out.milestone_index(milestone).expect("milestone");
+            out.milestones[m].resources.retain(|r| r != resource);
+        }
     }
     out
 }
@@ -89,6 +96,12 @@ fn expected_approvers(p: &ReleaseProgramme, kind: &ProgrammeRelaxationKind) -> V
         ProgrammeRelaxationKind::MoveDeadline { .. }
         | ProgrammeRelaxationKind::ShortenGap { .. }
         | ProgrammeRelaxationKind::LengthenGap { .. } => vec![Approver::ReleaseOwner],
+        ProgrammeRelaxationKind::ExceedResource { resource, .. } => {
+            vec![Approver::ResourceOwner {
+                resource: resource.clone(),
+                owner: "board-chair".into(),
+            }]
+        }
         ProgrammeRelaxationKind::Milestone { change, .. } => match change {
             RelaxationKind::AfterHours { person, .. }
             | RelaxationKind::MoveCommitments { person, .. } => {
@@ -114,6 +127,7 @@ fn kind_name(kind: &ProgrammeRelaxationKind) -> &'static str {
         ProgrammeRelaxationKind::MoveDeadline { .. } => "move deadline",
         ProgrammeRelaxationKind::ShortenGap { .. } => "shorten gap",
         ProgrammeRelaxationKind::LengthenGap { .. } => "lengthen gap",
+        ProgrammeRelaxationKind::ExceedResource { .. } => "exceed resource",
         ProgrammeRelaxationKind::Milestone { change, .. } => match change {
             RelaxationKind::AfterHours { .. } => "after hours",
             RelaxationKind::MoveCommitments { .. } => "move commitments",
@@ -173,6 +187,10 @@ fn prop_every_relaxation_applied_opens_exactly_its_plan_with_its_approvers() {
     );
     assert!(
         seen.get("move deadline").copied().unwrap_or(0) >= 10,
+        "{seen:?}"
+    );
+    assert!(
+        seen.get("exceed resource").copied().unwrap_or(0) >= 5,
         "{seen:?}"
     );
 }

@@ -12,17 +12,28 @@
 //! case of a milestone that blocks the plan). Each tried change costs a whole
 //! programme solve, so at most [`MAX_CHANGES_TRIED`] are tried per request,
 //! in FindSlots' order (least serious first), under the request's stop signal.
+//!
+//! Resources are the programme's own, so FindSlots has no change for them:
+//! letting one milestone run beyond one resource's capacity (the programme
+//! with that resource dropped from the milestone) is tried for each pair in
+//! request order — only the impossible milestone's pairs when one is
+//! impossible on its own, none when two are — at most
+//! [`MAX_RESOURCE_CHANGES_TRIED`] of them, each approved by the resource's
+//! owner.
 
 use super::space::{self, MilestoneSpace};
 use super::{Gap, exceptions, explain::best_plan};
 use crate::{SolverError, StopSignal};
 use quorum_domain::{
-    Explanation, NoPlanReason, ProgrammeRelaxation, ProgrammeRelaxationKind, RelaxationKind,
-    SlotProblem, TimeRange, ValidatedProgramme,
+    Approver, Explanation, NoPlanReason, ProgrammeRelaxation, ProgrammeRelaxationKind,
+    RelaxationKind, SlotProblem, TimeRange, ValidatedProgramme,
 };
 
 /// Changes tried per request, over all milestones: each is a programme solve.
 pub const MAX_CHANGES_TRIED: usize = 8;
+
+/// (milestone, resource) pairs tried per request: each is a programme solve.
+pub const MAX_RESOURCE_CHANGES_TRIED: usize = 8;
 
 pub fn relaxations(
     programme: &ValidatedProgramme,
@@ -73,7 +84,56 @@ pub fn relaxations(
             plan,
         });
     }
+    exceed_resources(programme, spaces, stop, &mut out)?;
     Ok(out)
+}
+
+/// Each (milestone, resource) pair it may matter for, the resource dropped
+/// from the milestone: offered when that opens a plan.
+fn exceed_resources(
+    programme: &ValidatedProgramme,
+    spaces: &[MilestoneSpace<'_>],
+    stop: &dyn StopSignal,
+    out: &mut Vec<ProgrammeRelaxation>,
+) -> Result<(), SolverError> {
+    let impossible: Vec<usize> = (0..spaces.len())
+        .filter(|&m| spaces[m].feasible.is_clear())
+        .collect();
+    let milestones: Vec<usize> = match impossible.as_slice() {
+        [] => (0..spaces.len()).collect(),
+        [only] => vec![*only],
+        // One milestone's change leaves the other impossible.
+        _ => Vec::new(),
+    };
+    let pairs = milestones.into_iter().flat_map(|m| {
+        programme.resources.iter().filter_map(move |r| {
+            programme.milestones[m]
+                .resources
+                .contains(&r.id)
+                .then_some((m, r))
+        })
+    });
+    for (m, resource) in pairs.take(MAX_RESOURCE_CHANGES_TRIED) {
+        stop.check()?;
+        let mut relaxed = (**programme).clone();
+        relaxed.milestones[m]
+            .resources
+            .retain(|id| id != &resource.id);
+        if let Some(plan) = best_plan(relaxed, programme.limits(), stop)? {
+            out.push(ProgrammeRelaxation {
+                kind: ProgrammeRelaxationKind::ExceedResource {
+                    milestone: programme.milestones[m].id.clone(),
+                    resource: resource.id.clone(),
+                },
+                plan,
+                approvers: vec![Approver::ResourceOwner {
+                    resource: resource.id.clone(),
+                    owner: resource.owner.clone(),
+                }],
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The changes of FindSlots' explanation that mean something for one

@@ -72,6 +72,7 @@ pub fn programme(seed: u64) -> ReleaseProgramme {
             id: "board".into(),
             name: "review board".into(),
             capacity: rng.random_range(1..=2),
+            owner: "board-chair".into(),
             booked: (0..rng.random_range(0..=1))
                 .map(|_| {
                     let a = rng.random_range(0..hours * 2) * 30;
