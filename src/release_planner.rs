@@ -18,13 +18,18 @@ pub fn plan_request(
     limits: &ProgrammeLimits,
     stop: &dyn StopSignal,
 ) -> Result<pb::PlanReleaseResponse, ServiceError> {
+    let zone = convert::programme_display_zone(&request).map_err(|violation| {
+        ServiceError::InvalidRequest {
+            violations: vec![violation],
+        }
+    })?;
     let (programme, engine) = convert::release_programme(request)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
     let programme = programme
         .validate(limits)
         .map_err(|violations| ServiceError::InvalidRequest { violations })?;
     let found = plan_release(&programme, engine, stop)?;
-    Ok(convert::plans_to_response(&programme.change_ticket, found))
+    Ok(convert::plans_to_response(&programme, found, zone))
 }
 
 pub struct ReleasePlannerService {

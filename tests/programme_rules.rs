@@ -2,7 +2,8 @@
 //! one rule: overlapping milestones never share a working-hours attendee
 //! (on-call cover never conflicts, touching is not overlapping); a "no" that
 //! only the combination causes is explained as such, with its irreducible
-//! conflict; and a maximum gap too short is relaxed by lengthening it.
+//! conflict; a maximum gap too short is relaxed by lengthening it; and a
+//! full resource is relaxed for one milestone, approved by its owner.
 //! Planned locally through the service's own conversion (`plan_request`).
 
 use quorum::{json, pb, release_planner::plan_request};
@@ -169,4 +170,49 @@ fn a_maximum_gap_too_short_is_relaxed_by_lengthening_it() {
             .iter()
             .any(|r| r.kind == pb::ProgrammeRelaxationKind::ShortenGap as i32)
     );
+}
+
+#[test]
+fn a_full_resource_is_relaxed_by_its_owner_for_one_milestone() {
+    // The review board (capacity 1) is booked 10:00–12:00, over review-b's
+    // only start (10:30): letting review-b run beyond the board's capacity
+    // is the fix, and the board's owner approves it.
+    let mut request = two_reviews("10:30", &["ana"], &["bo"], [WORKING, WORKING]);
+    request["resources"] = json!([{
+        "id": "board", "name": "review board", "capacity": 1, "owner": "olga",
+        "booked": [{"start": "2026-12-07T10:00:00Z", "end": "2026-12-07T12:00:00Z"}]
+    }]);
+    request["milestones"][1]["resourceIds"] = json!(["board"]);
+    let response = plan(&request);
+    assert!(response.plans.is_empty());
+    let exceed: Vec<&pb::ProgrammeRelaxation> = response
+        .relaxations
+        .iter()
+        .filter(|r| r.kind == pb::ProgrammeRelaxationKind::ExceedResource as i32)
+        .collect();
+    let [exceed] = exceed.as_slice() else {
+        panic!("one resource relaxation: {:#?}", response.relaxations)
+    };
+    assert_eq!(
+        (exceed.milestone_id.as_str(), exceed.resource_id.as_str()),
+        ("review-b", "board")
+    );
+    assert_eq!(
+        exceed.approvers,
+        [pb::Approver {
+            role: pb::approver::Role::ResourceOwner.into(),
+            id: "olga".into(),
+        }]
+    );
+    assert!(exceed.plan.is_some());
+    let text = quorum::cli::plan::render_timeline(
+        &json::from_json("quorum.v1.PlanReleaseRequest", &request.to_string()).expect("valid"),
+        &response,
+        chrono_tz::UTC,
+    );
+    assert!(
+        text.contains("let review-b run beyond resource board's capacity"),
+        "{text}"
+    );
+    assert!(text.contains("approved by olga (resource owner)"), "{text}");
 }

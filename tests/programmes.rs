@@ -219,3 +219,125 @@ async fn a_dependency_cycle_is_refused_with_its_field_path() {
     );
     server.stop().await;
 }
+
+/// `prep` (bo, 09:00–17:00 UTC) then `sign-off` (kai, 09:00–`kai_end` in
+/// Kolkata, i.e. from 03:30 UTC), which may not start before 11:30 UTC, when
+/// kai's day (17:00 Kolkata) has ended: sign-off is impossible on its own,
+/// and its only fix is kai attending an hour after their day ends.
+fn after_hours_only(kai_end: &str) -> pb::PlanReleaseRequest {
+    let person = |id: &str, zone: &str, end: &str| {
+        serde_json::json!({"id": id, "timeZone": zone,
+            "workingHours": [{"weekday": "MONDAY", "start": "09:00", "end": end}]})
+    };
+    let role = |id: &str, who: &str| serde_json::json!([{"role": {"id": id, "pool": [who]}, "basis": "BASIS_WORKING_HOURS"}]);
+    let request = serde_json::json!({
+        "changeTicket": "CHG-AFTER-HOURS",
+        "horizon": {"start": "2026-12-07T00:00:00Z", "end": "2026-12-08T00:00:00Z"},
+        "bucketMinutes": 30,
+        "people": [person("bo", "UTC", "17:00"), person("kai", "Asia/Kolkata", kai_end)],
+        "milestones": [
+            {"id": "prep", "name": "prep", "durationMinutes": 60, "roles": role("preparer", "bo")},
+            {"id": "sign-off", "name": "sign-off", "durationMinutes": 60,
+             "notBefore": "2026-12-07T11:30:00Z", "roles": role("signer", "kai")}
+        ],
+        "dependencies": [{"before": "prep", "after": "sign-off"}],
+        "topK": 1
+    });
+    json::from_json(REQUEST, &request.to_string()).expect("a valid PlanReleaseRequest")
+}
+
+#[tokio::test]
+async fn a_milestone_needing_after_hours_is_offered_that_change_with_its_plan_and_approver() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let response = plan_remote(&server, after_hours_only("17:00"))
+        .await
+        .expect("answers");
+    assert!(response.plans.is_empty());
+    assert_eq!(response.outcome, pb::Outcome::NeedsException as i32);
+    let reason = response.reason.as_ref().expect("reason");
+    assert_eq!(
+        reason.kind,
+        pb::NoPlanReasonKind::MilestoneImpossible as i32
+    );
+    assert_eq!(reason.milestone_id, "sign-off");
+    // No deadline to move and no gap to shorten: after-hours is the only fix.
+    let [relaxation] = response.relaxations.as_slice() else {
+        panic!("one relaxation: {:#?}", response.relaxations)
+    };
+    assert_eq!(
+        relaxation.kind,
+        pb::ProgrammeRelaxationKind::MilestoneChange as i32
+    );
+    assert_eq!(relaxation.milestone_id, "sign-off");
+    let change = relaxation.change.as_ref().expect("FindSlots' change");
+    let Some(pb::relaxation::Change::AfterHours(after)) = &change.change else {
+        panic!("after-hours: {change:#?}")
+    };
+    assert_eq!((after.person_id.as_str(), after.minutes), ("kai", 60));
+    assert!(change.description.contains("kai"), "{}", change.description);
+    let person = pb::Approver {
+        role: pb::approver::Role::Person.into(),
+        id: "kai".into(),
+    };
+    assert_eq!(relaxation.approvers, change.approvers);
+    assert_eq!(change.approvers, [person]);
+    let opened = relaxation.plan.as_ref().expect("the plan it opens");
+    assert_eq!(
+        starts(opened),
+        ["prep 2026-12-07T09:00Z", "sign-off 2026-12-07T11:30Z"]
+    );
+    assert_eq!(people(&opened.milestones[1]), ["kai"]);
+
+    // Applied — kai's day runs an hour longer — the same plan is the best.
+    let applied = plan_remote(&server, after_hours_only("18:00"))
+        .await
+        .expect("answers");
+    assert_eq!(applied.plans.len(), 1);
+    assert_eq!(starts(&applied.plans[0]), starts(opened));
+    assert_eq!(applied.plans[0].cost, opened.cost);
+
+    // Words in the reader's zone: the milestone's conflict names the
+    // not-before time in Berlin time, as FindSlots would.
+    let mut berlin = after_hours_only("17:00");
+    berlin.display_time_zone = "Europe/Berlin".into();
+    let response = plan_remote(&server, berlin.clone()).await.expect("answers");
+    let conflicts = &response
+        .reason
+        .as_ref()
+        .expect("reason")
+        .milestone_conflicts;
+    assert_eq!(conflicts.len(), 1);
+    assert!(
+        conflicts[0]
+            .explanation
+            .starts_with("Because of the not-before time Mon 2026-12-07 12:30 CET, and because of the working hours of kai (signer pool, Asia/Kolkata)"),
+        "{}",
+        conflicts[0].explanation
+    );
+    let text = quorum::cli::plan::render_timeline(&berlin, &response, chrono_tz::Europe::Berlin);
+    assert!(text.contains(&conflicts[0].explanation), "{text}");
+    assert!(
+        text.contains(
+            "With approval: ask kai to attend sign-off 60 minutes outside their working hours (Mon 17:00–18:00 Asia/Kolkata, their time)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("approved by kai (their own time)"), "{text}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_display_zone_is_refused_with_its_field_path() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let mut request = after_hours_only("17:00");
+    request.display_time_zone = "Mars/Olympus".into();
+    let status = plan_remote(&server, request).await.expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let violations = status
+        .get_details_bad_request()
+        .expect("field violations")
+        .field_violations;
+    assert_eq!(violations.len(), 1);
+    assert_eq!(violations[0].field, "display_time_zone");
+    server.stop().await;
+}

@@ -408,7 +408,7 @@ fn render_explanation(response: &pb::FindSlotsResponse, zone: Tz, out: &mut Stri
 }
 
 /// "sec-2 (the person)", "the release owner", "fw-owner (owner of freeze window)".
-fn approvers(approvers: &[pb::Approver]) -> String {
+pub(crate) fn approvers(approvers: &[pb::Approver]) -> String {
     use pb::approver::Role;
     let named: Vec<String> = approvers
         .iter()
@@ -420,6 +420,10 @@ fn approvers(approvers: &[pb::Approver]) -> String {
             }
             Ok(Role::FreezeWindowOwner) => format!("{} (freeze window owner)", a.id),
             Ok(Role::ReviewBoard) => "the review board".to_owned(),
+            Ok(Role::ResourceOwner) if a.id.is_empty() => {
+                "the resource's owner (none named)".to_owned()
+            }
+            Ok(Role::ResourceOwner) => format!("{} (resource owner)", a.id),
             Ok(Role::Unspecified) | Err(_) => "?".to_owned(),
         })
         .collect();

@@ -5,7 +5,7 @@
 //! proto3 JSON.
 
 use crate::cli::connect::{DEFAULT_SERVER, connect};
-use crate::cli::find_slots::{CliError, parse_zone, read_request};
+use crate::cli::find_slots::{CliError, approvers, parse_zone, read_request};
 use crate::cli::hold_plan::{self, HoldPlanArgs};
 use crate::{json, pb, release_planner::plan_request};
 use chrono::{DateTime, Utc};
@@ -42,6 +42,11 @@ pub async fn run(args: &PlanArgs) -> Result<String, CliError> {
         json::from_json("quorum.v1.PlanReleaseRequest", &text)?;
     if let Some(top_k) = args.top_k {
         request.top_k = top_k;
+    }
+    // The server words conflicts and changes in the reader's zone unless
+    // the file names one.
+    if request.display_time_zone.is_empty() {
+        request.display_time_zone = args.zone.name().to_owned();
     }
     let response = match &args.server {
         None => plan_request(request.clone(), &ProgrammeLimits::default(), &NeverStop)?,
@@ -117,7 +122,7 @@ pub fn render_timeline(
         out.push('\n');
     }
     if response.plans.is_empty() {
-        render_no_plan(&mut out, response, zone);
+        render_no_plan(&mut out, response, &names, &zones, zone);
     }
     out
 }
@@ -169,12 +174,21 @@ fn render_milestone(
     }
 }
 
-fn render_no_plan(out: &mut String, response: &pb::PlanReleaseResponse, zone: Tz) {
+fn render_no_plan(
+    out: &mut String,
+    response: &pb::PlanReleaseResponse,
+    names: &HashMap<&str, &str>,
+    zones: &HashMap<&str, Tz>,
+    zone: Tz,
+) {
     let outcome = pb::Outcome::try_from(response.outcome)
         .map_or_else(|_| "?".into(), |o| o.as_str_name().to_owned());
     let _ = writeln!(out, "No plan ({outcome}).");
     if let Some(reason) = &response.reason {
         let _ = writeln!(out, "Reason: {}", reason.detail);
+        for conflict in &reason.milestone_conflicts {
+            let _ = writeln!(out, "  {}", conflict.explanation);
+        }
     }
     if !response.conflict.is_empty() {
         let items: Vec<String> = response
@@ -203,6 +217,17 @@ fn render_no_plan(out: &mut String, response: &pb::PlanReleaseResponse, zone: Tz
                 "lengthen dependency #{}'s maximum gap to {} minutes",
                 r.dependency_index, r.max_gap_minutes
             ),
+            Ok(pb::ProgrammeRelaxationKind::ExceedResource) => format!(
+                "let {} run beyond resource {}'s capacity",
+                names
+                    .get(r.milestone_id.as_str())
+                    .copied()
+                    .unwrap_or(&r.milestone_id),
+                r.resource_id
+            ),
+            Ok(pb::ProgrammeRelaxationKind::MilestoneChange) => {
+                milestone_change(r, names, zones, zone)
+            }
             _ => format!(
                 "shorten dependency #{}'s minimum gap to {} minutes",
                 r.dependency_index, r.min_gap_minutes
@@ -210,5 +235,76 @@ fn render_no_plan(out: &mut String, response: &pb::PlanReleaseResponse, zone: Tz
         };
         let cost = r.plan.as_ref().map_or(0, |p| p.cost);
         let _ = writeln!(out, "With approval: {change} (opens a plan of cost {cost})");
+        let _ = writeln!(out, "  approved by {}", approvers(&r.approvers));
+    }
+}
+
+/// One of FindSlots' changes for one milestone, times in the reader's zone
+/// and, for a person's own change, in theirs.
+fn milestone_change(
+    r: &pb::ProgrammeRelaxation,
+    names: &HashMap<&str, &str>,
+    zones: &HashMap<&str, Tz>,
+    zone: Tz,
+) -> String {
+    use pb::relaxation::Change;
+    let milestone = names
+        .get(r.milestone_id.as_str())
+        .copied()
+        .unwrap_or(&r.milestone_id);
+    let slot = r.change.as_ref().and_then(|c| c.best_slot.as_ref());
+    let (start, end) = (
+        instant(slot.and_then(|s| s.start.as_ref())),
+        instant(slot.and_then(|s| s.end.as_ref())),
+    );
+    let theirs = |person: &str| {
+        let tz = zones.get(person).copied().unwrap_or(chrono_tz::UTC);
+        format!(
+            "{}–{} {}",
+            local(start, tz, "%a %H:%M"),
+            local(end, tz, "%H:%M"),
+            tz.name()
+        )
+    };
+    match r.change.as_ref().and_then(|c| c.change.as_ref()) {
+        Some(Change::AfterHours(a)) => format!(
+            "ask {} to attend {} {} minutes outside their working hours ({}, their time)",
+            a.person_id,
+            milestone,
+            a.minutes,
+            theirs(&a.person_id)
+        ),
+        Some(Change::MoveCommitments(m)) => {
+            let moved: Vec<String> = m
+                .intervals
+                .iter()
+                .map(|b| {
+                    format!(
+                        "{}–{}",
+                        local(instant(b.start.as_ref()), zone, "%a %H:%M"),
+                        local(instant(b.end.as_ref()), zone, "%H:%M %Z")
+                    )
+                })
+                .collect();
+            format!(
+                "ask {} to move their commitment(s) {} for {} ({}, their time)",
+                m.person_id,
+                moved.join(", "),
+                milestone,
+                theirs(&m.person_id)
+            )
+        }
+        Some(Change::ConfirmDelegate(d)) => format!(
+            "confirm {}'s authority to stand in as {} for {}",
+            d.person_id, d.role_id, milestone
+        ),
+        Some(Change::OverrideFreezeWindow(f)) => format!(
+            "hold {} inside freeze window {}",
+            milestone, f.freeze_window_id
+        ),
+        Some(Change::MoveEvidenceDeadline(_) | Change::ExceedReviewCapacity(_)) | None => format!(
+            "change {milestone}: {}",
+            r.change.as_ref().map_or("", |c| c.description.as_str())
+        ),
     }
 }

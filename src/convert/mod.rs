@@ -16,7 +16,8 @@ mod timestamp;
 pub use calendars::{calendar_plan, provenance_to_proto};
 pub use problem::{person_to_proto, problem_to_request};
 pub use programme::{
-    engine_to_proto as plan_engine_to_proto, plans_to_response, release_programme,
+    display_zone as programme_display_zone, engine_to_proto as plan_engine_to_proto,
+    plans_to_response, release_programme,
 };
 pub use request::{display_zone, engine_from_proto, slot_problem};
 pub use response::search_to_response;

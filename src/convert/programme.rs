@@ -4,17 +4,26 @@
 //! programme's own rules are the domain's (`ReleaseProgramme::validate`).
 
 use super::request::{FieldPath, Parser, freeze_kind, role};
-use super::response::{bare_conflict, outcome_to_proto, reason_to_proto, slot};
+use super::response::{
+    approver, conflict, outcome_to_proto, reason_to_proto, relaxation as slot_relaxation, slot,
+};
 use super::timestamp::to_timestamp;
 use crate::pb;
+use crate::report::Reporter;
 use chrono::DateTime;
 use quorum_domain::{
     BucketSize, Dependency, FieldViolation, FreezeScope, FreezeWindow, Milestone, MilestoneKind,
     MilestoneRole, NoPlanReason, OnCallShift, PersonId, Plan, PreferenceWindow,
     ProgrammeConstraint, ProgrammeRelaxation, ProgrammeRelaxationKind, ReleaseProgramme, Resource,
-    RoleBasis, ScopedFreeze, TimeRange,
+    RoleBasis, ScopedFreeze, SlotProblem, TimeRange,
 };
 use quorum_solver::{ProgrammeEngine, ReleasePlans};
+
+/// The zone the response's words are written in: empty is UTC, anything
+/// else must be an IANA zone name.
+pub fn display_zone(request: &pb::PlanReleaseRequest) -> Result<chrono_tz::Tz, FieldViolation> {
+    super::request::display_zone_named(&request.display_time_zone)
+}
 
 /// Converts a request into a programme and the engine asked for, or every
 /// parse problem found.
@@ -34,6 +43,8 @@ pub fn release_programme(
         top_k,
         tentative_is_free,
         engine,
+        // Read by `display_zone`: how the answer is worded, not the programme.
+        display_time_zone: _,
     } = request;
     let mut parser = Parser::default();
     let horizon = match horizon {
@@ -181,12 +192,14 @@ fn resource(parser: &mut Parser, r: pb::Resource, i: usize) -> Resource {
         name,
         capacity,
         booked,
+        owner,
     } = r;
     let path = FieldPath::Item("resources", i);
     Resource {
         id,
         name,
         capacity,
+        owner,
         booked: booked
             .into_iter()
             .enumerate()
@@ -294,6 +307,8 @@ fn milestone(parser: &mut Parser, m: pb::Milestone, i: usize) -> Milestone {
         preferences,
         optional_attendee_weight_minutes,
         allow_multiple_roles_per_person,
+        // Requests carry no exceptions: relaxations are only ever proposed.
+        exceptions: Vec::new(),
     }
 }
 
@@ -321,7 +336,13 @@ pub fn engine_to_proto(engine: ProgrammeEngine) -> pb::PlanEngine {
     }
 }
 
-pub fn plans_to_response(change_ticket: &str, found: ReleasePlans) -> pb::PlanReleaseResponse {
+/// The response for `found`; `programme` gives a milestone change its words
+/// (the milestone's slot problem names its people and freezes).
+pub fn plans_to_response(
+    programme: &ReleaseProgramme,
+    found: ReleasePlans,
+    zone: chrono_tz::Tz,
+) -> pb::PlanReleaseResponse {
     let ReleasePlans {
         plans,
         engine,
@@ -335,7 +356,7 @@ pub fn plans_to_response(change_ticket: &str, found: ReleasePlans) -> pb::PlanRe
         relaxations,
     } = explanation;
     pb::PlanReleaseResponse {
-        change_ticket: change_ticket.to_owned(),
+        change_ticket: programme.change_ticket.clone(),
         plans: plans
             .into_iter()
             .enumerate()
@@ -344,9 +365,12 @@ pub fn plans_to_response(change_ticket: &str, found: ReleasePlans) -> pb::PlanRe
         engine: engine_to_proto(engine).into(),
         presolved_starts,
         outcome: outcome_to_proto(outcome).into(),
-        reason: reason.map(no_plan_reason),
+        reason: reason.map(|r| no_plan_reason(r, programme, zone)),
         conflict: constraints.into_iter().map(programme_constraint).collect(),
-        relaxations: relaxations.into_iter().map(relaxation).collect(),
+        relaxations: relaxations
+            .into_iter()
+            .map(|r| relaxation(r, programme, zone))
+            .collect(),
     }
 }
 
@@ -379,7 +403,11 @@ fn plan(plan: Plan, rank: u32) -> pb::Plan {
     }
 }
 
-fn no_plan_reason(reason: NoPlanReason) -> pb::NoPlanReason {
+fn no_plan_reason(
+    reason: NoPlanReason,
+    programme: &ReleaseProgramme,
+    zone: chrono_tz::Tz,
+) -> pb::NoPlanReason {
     match reason {
         NoPlanReason::MilestoneImpossible {
             milestone,
@@ -393,7 +421,7 @@ fn no_plan_reason(reason: NoPlanReason) -> pb::NoPlanReason {
                         .into_iter()
                         .map(|r| reason_to_proto(r).into())
                         .collect(),
-                    e.conflicts.into_iter().map(bare_conflict).collect(),
+                    milestone_conflicts(programme, &milestone, e.conflicts, zone),
                 )
             });
             pb::NoPlanReason {
@@ -419,6 +447,30 @@ fn no_plan_reason(reason: NoPlanReason) -> pb::NoPlanReason {
     }
 }
 
+/// An impossible milestone's conflicts worded as FindSlots words them, from
+/// its own slot problem: labels and times in `zone`, each person's beside.
+fn milestone_conflicts(
+    programme: &ReleaseProgramme,
+    milestone: &str,
+    conflicts: Vec<quorum_domain::Conflict>,
+    zone: chrono_tz::Tz,
+) -> Vec<pb::Conflict> {
+    let Some(problem) = milestone_problem(programme, milestone) else {
+        return conflicts
+            .into_iter()
+            .map(super::response::bare_conflict)
+            .collect();
+    };
+    let reporter = Reporter::new(&problem, zone);
+    conflicts
+        .into_iter()
+        .map(|c| {
+            let words = reporter.conflict(&c);
+            conflict(c, words, &reporter)
+        })
+        .collect()
+}
+
 fn programme_constraint(c: ProgrammeConstraint) -> pb::ProgrammeConstraint {
     match c {
         ProgrammeConstraint::Deadline { milestone } => pb::ProgrammeConstraint {
@@ -439,30 +491,95 @@ fn programme_constraint(c: ProgrammeConstraint) -> pb::ProgrammeConstraint {
     }
 }
 
-fn relaxation(r: ProgrammeRelaxation) -> pb::ProgrammeRelaxation {
-    let ProgrammeRelaxation { kind, plan: opened } = r;
-    let opened = Some(plan(opened, 1));
+fn relaxation(
+    r: ProgrammeRelaxation,
+    programme: &ReleaseProgramme,
+    zone: chrono_tz::Tz,
+) -> pb::ProgrammeRelaxation {
+    let ProgrammeRelaxation {
+        kind,
+        plan: opened,
+        approvers,
+    } = r;
+    let approvers: Vec<pb::Approver> = approvers.into_iter().map(approver).collect();
+    let base = pb::ProgrammeRelaxation {
+        plan: Some(plan(opened.clone(), 1)),
+        approvers: approvers.clone(),
+        ..Default::default()
+    };
     match kind {
         ProgrammeRelaxationKind::MoveDeadline { milestone, to } => pb::ProgrammeRelaxation {
             kind: pb::ProgrammeRelaxationKind::MoveDeadline.into(),
             milestone_id: milestone,
             deadline: Some(to_timestamp(to)),
-            plan: opened,
-            ..Default::default()
+            ..base
         },
         ProgrammeRelaxationKind::ShortenGap { index, to_minutes } => pb::ProgrammeRelaxation {
             kind: pb::ProgrammeRelaxationKind::ShortenGap.into(),
             dependency_index: index as u32,
             min_gap_minutes: to_minutes,
-            plan: opened,
-            ..Default::default()
+            ..base
         },
         ProgrammeRelaxationKind::LengthenGap { index, to_minutes } => pb::ProgrammeRelaxation {
             kind: pb::ProgrammeRelaxationKind::LengthenGap.into(),
             dependency_index: index as u32,
             max_gap_minutes: to_minutes,
-            plan: opened,
-            ..Default::default()
+            ..base
         },
+        ProgrammeRelaxationKind::ExceedResource {
+            milestone,
+            resource,
+        } => pb::ProgrammeRelaxation {
+            kind: pb::ProgrammeRelaxationKind::ExceedResource.into(),
+            milestone_id: milestone,
+            resource_id: resource,
+            ..base
+        },
+        ProgrammeRelaxationKind::Milestone { milestone, change } => {
+            let change = milestone_change(programme, &opened, &milestone, change, approvers, zone);
+            pb::ProgrammeRelaxation {
+                kind: pb::ProgrammeRelaxationKind::MilestoneChange.into(),
+                milestone_id: milestone,
+                change,
+                ..base
+            }
+        }
     }
+}
+
+/// The slot problem FindSlots' explanations of `milestone` refer to: the
+/// reporter needs it to name people, freezes and times.
+fn milestone_problem(programme: &ReleaseProgramme, milestone: &str) -> Option<SlotProblem> {
+    let m = programme.milestone_index(milestone)?;
+    quorum_solver::slot_problems(programme).into_iter().nth(m)
+}
+
+/// A milestone's change as FindSlots words it: its best slot is the
+/// milestone's slot in the opened plan, its description in `zone`.
+fn milestone_change(
+    programme: &ReleaseProgramme,
+    opened: &Plan,
+    milestone: &str,
+    kind: quorum_domain::RelaxationKind,
+    approvers: Vec<pb::Approver>,
+    zone: chrono_tz::Tz,
+) -> Option<pb::Relaxation> {
+    let best_slot = opened
+        .milestones
+        .iter()
+        .find(|m| m.milestone == milestone)?
+        .slot
+        .clone();
+    let domain = quorum_domain::Relaxation {
+        kind,
+        best_slot,
+        approvers: Vec::new(),
+    };
+    let description = milestone_problem(programme, milestone)
+        .map(|problem| Reporter::new(&problem, zone).relaxation(&domain))
+        .unwrap_or_default();
+    Some(pb::Relaxation {
+        approvers,
+        ..slot_relaxation(domain, description)
+    })
 }

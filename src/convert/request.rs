@@ -244,7 +244,12 @@ pub(super) fn role(role: pb::RequiredRole) -> RequiredRole {
 /// The zone the response's words are written in: empty is UTC, anything
 /// else must be an IANA zone name.
 pub fn display_zone(request: &pb::FindSlotsRequest) -> Result<chrono_tz::Tz, FieldViolation> {
-    let zone = request.display_time_zone.as_str();
+    display_zone_named(&request.display_time_zone)
+}
+
+/// [`display_zone`] for any request's `display_time_zone` (the release
+/// planner's too), so both refuse a bad zone in the same words.
+pub(super) fn display_zone_named(zone: &str) -> Result<chrono_tz::Tz, FieldViolation> {
     if zone.is_empty() {
         return Ok(chrono_tz::Tz::UTC);
     }

@@ -185,7 +185,7 @@ fn constraint(c: ConstraintRef, reporter: &Reporter<'_>) -> pb::ConstraintRef {
     }
 }
 
-fn conflict(c: Conflict, explanation: String, reporter: &Reporter<'_>) -> pb::Conflict {
+pub(super) fn conflict(c: Conflict, explanation: String, reporter: &Reporter<'_>) -> pb::Conflict {
     let Conflict {
         constraints,
         groups,
@@ -309,7 +309,7 @@ fn claim_to_proto(claim: Claim) -> pb::Claim {
     pb::Claim { claim: Some(claim) }
 }
 
-fn relaxation(r: Relaxation, description: String) -> pb::Relaxation {
+pub(super) fn relaxation(r: Relaxation, description: String) -> pb::Relaxation {
     let Relaxation {
         kind,
         best_slot,
@@ -401,13 +401,14 @@ fn change(kind: RelaxationKind) -> pb::relaxation::Change {
     }
 }
 
-fn approver(a: Approver) -> pb::Approver {
+pub(super) fn approver(a: Approver) -> pb::Approver {
     use pb::approver::Role;
     let (role, id) = match a {
         Approver::Person(person) => (Role::Person, person.0),
         Approver::ReleaseOwner => (Role::ReleaseOwner, String::new()),
         Approver::FreezeWindowOwner { owner, .. } => (Role::FreezeWindowOwner, owner),
         Approver::ReviewBoard => (Role::ReviewBoard, String::new()),
+        Approver::ResourceOwner { owner, .. } => (Role::ResourceOwner, owner),
     };
     pb::Approver {
         role: role.into(),

@@ -113,6 +113,10 @@ pub enum Approver {
     },
     /// The board that sets production review capacity.
     ReviewBoard,
+    /// The owner of a release programme's resource (a review board, a GPU
+    /// pool) whose capacity a milestone would exceed; `owner` empty when
+    /// the request named none.
+    ResourceOwner { resource: String, owner: String },
 }
 
 /// A change a human could approve and the best slot it would open. It is only

@@ -80,6 +80,8 @@ pub struct Resource {
     pub name: String,
     pub capacity: u32,
     pub booked: Vec<TimeRange>,
+    /// Who may let a milestone run beyond the capacity; empty when not given.
+    pub owner: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +103,12 @@ pub struct Milestone {
     pub preferences: Vec<PreferenceWindow>,
     pub optional_attendee_weight_minutes: i64,
     pub allow_multiple_roles_per_person: bool,
+    /// FindSlots' relaxations applied to this milestone alone (see
+    /// [`ProgrammeRelaxationKind::Milestone`] for what each means here).
+    /// Requests carry none: the explainer adds one to a copy of the
+    /// programme to see which plan it would open, and returned plans never
+    /// rely on one.
+    pub exceptions: Vec<crate::RelaxationKind>,
 }
 
 impl Milestone {
@@ -279,6 +287,31 @@ pub enum ProgrammeRelaxationKind {
     ShortenGap { index: usize, to_minutes: u32 },
     /// Lengthen dependency `index`'s maximum gap to `to_minutes`.
     LengthenGap { index: usize, to_minutes: u32 },
+    /// One of FindSlots' relaxations, applied to one milestone only, its
+    /// sizes those of the opened plan's slot for that milestone:
+    /// - `AfterHours { person, minutes }`: the person may fill a
+    ///   working-hours role of the milestone at a start whose window touches
+    ///   one of their working windows and lies at most `minutes` outside
+    ///   their hours (it extends their day, never lands in their night);
+    ///   their busy time still counts.
+    /// - `MoveCommitments { person, intervals, .. }`: those busy intervals of
+    ///   the person do not keep them from this milestone.
+    /// - `ConfirmDelegate { role, person }`: the delegate may fill the role in
+    ///   this milestone.
+    /// - `OverrideFreezeWindow { id }`: the freeze does not stop this
+    ///   milestone.
+    ///
+    /// On-call cover is never relaxed this way: working hours and busy time
+    /// do not matter to it. The deadline kind is [`Self::MoveDeadline`], and
+    /// milestones have no review capacity (resources are the programme's).
+    Milestone {
+        milestone: String,
+        change: crate::RelaxationKind,
+    },
+    /// Let the milestone run beyond `resource`'s capacity: it neither waits
+    /// for the resource's bookings nor counts against its capacity (the
+    /// programme with the resource dropped from the milestone's list).
+    ExceedResource { milestone: String, resource: String },
 }
 
 /// A change that would open a plan, with the best plan it opens. Every
@@ -287,6 +320,9 @@ pub enum ProgrammeRelaxationKind {
 pub struct ProgrammeRelaxation {
     pub kind: ProgrammeRelaxationKind,
     pub plan: Plan,
+    /// Who must approve it: the release owner for deadlines and gaps (the
+    /// programme's own schedule), as in FindSlots for a milestone's change.
+    pub approvers: Vec<crate::Approver>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -584,6 +584,7 @@ mod tests {
             preferences: Vec::new(),
             optional_attendee_weight_minutes: 0,
             allow_multiple_roles_per_person: false,
+            exceptions: Vec::new(),
         }
     }
 

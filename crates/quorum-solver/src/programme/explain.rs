@@ -4,14 +4,17 @@
 //! alone, or only the combination. The conflict is irreducible over the
 //! deadlines and dependencies (a deletion filter: drop each in turn, keep it
 //! dropped while the rest still admit no plan). Relaxations move one deadline,
-//! shorten one minimum gap or lengthen one maximum gap, and report the best
-//! plan each opens. Explaining runs under the request's stop signal.
+//! shorten one minimum gap or lengthen one maximum gap (each the release
+//! owner's to approve: they change the release's own schedule), or apply one
+//! of FindSlots' relaxations to one milestone (`milestone_changes`), and
+//! report the best plan each opens. Explaining runs under the request's stop
+//! signal.
 
 use super::{Gap, ProgrammeEngine, space::MilestoneSpace};
 use crate::{SolverError, StopSignal};
 use quorum_domain::{
-    NoPlanReason, Outcome, Plan, ProgrammeConstraint, ProgrammeExplanation, ProgrammeRelaxation,
-    ProgrammeRelaxationKind, ReleaseProgramme, RoleBasis, ValidatedProgramme,
+    Approver, NoPlanReason, Outcome, Plan, ProgrammeConstraint, ProgrammeExplanation,
+    ProgrammeRelaxation, ProgrammeRelaxationKind, ReleaseProgramme, RoleBasis, ValidatedProgramme,
 };
 
 pub fn explain(
@@ -29,7 +32,10 @@ pub fn explain(
         }
         _ => conflict(programme, stop)?,
     };
-    let relaxations = relaxations(programme, stop)?;
+    let mut relaxations = relaxations(programme, stop)?;
+    relaxations.extend(super::milestone_changes::relaxations(
+        programme, spaces, gaps, &reason, stop,
+    )?);
     Ok(ProgrammeExplanation {
         outcome: if relaxations.is_empty() {
             Outcome::Infeasible
@@ -171,7 +177,7 @@ fn dependency_impossible(
 }
 
 /// The best plan of a changed programme, or `None`.
-fn best_plan(
+pub(super) fn best_plan(
     programme: ReleaseProgramme,
     limits: &quorum_domain::ProgrammeLimits,
     stop: &dyn StopSignal,
@@ -267,6 +273,7 @@ fn relaxations(
                     to,
                 },
                 plan,
+                approvers: vec![Approver::ReleaseOwner],
             });
         }
     }
@@ -286,6 +293,7 @@ fn relaxations(
             out.push(ProgrammeRelaxation {
                 kind: ProgrammeRelaxationKind::ShortenGap { index, to_minutes },
                 plan,
+                approvers: vec![Approver::ReleaseOwner],
             });
         }
     }
@@ -316,6 +324,7 @@ fn lengthen_gaps(
             out.push(ProgrammeRelaxation {
                 kind: ProgrammeRelaxationKind::LengthenGap { index, to_minutes },
                 plan,
+                approvers: vec![Approver::ReleaseOwner],
             });
         }
     }

@@ -7,8 +7,10 @@
 
 mod chain;
 mod coupling;
+mod exceptions;
 mod explain;
 mod integer;
+mod milestone_changes;
 mod search;
 mod space;
 

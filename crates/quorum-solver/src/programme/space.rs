@@ -24,8 +24,7 @@ pub fn slot_problem(programme: &ReleaseProgramme, milestone: &Milestone) -> Slot
         meeting_minutes: milestone.duration_minutes,
         not_before: milestone.not_before,
         evidence_deadline: milestone.deadline,
-        roles: milestone
-            .roles
+        roles: super::exceptions::roles(milestone)
             .iter()
             .filter(|r| r.basis == RoleBasis::WorkingHours)
             .map(|r| r.role.clone())
@@ -35,7 +34,10 @@ pub fn slot_problem(programme: &ReleaseProgramme, milestone: &Milestone) -> Slot
         freeze_windows: programme
             .freeze_windows
             .iter()
-            .filter(|f| f.applies_to(milestone))
+            .filter(|f| {
+                f.applies_to(milestone)
+                    && !super::exceptions::overrides_freeze(milestone, &f.window.id)
+            })
             .map(|f| f.window.clone())
             .collect(),
         review_capacity: None,
@@ -73,7 +75,8 @@ impl<'p> MilestoneSpace<'p> {
         problem: &'p SlotProblem,
         stop: &dyn StopSignal,
     ) -> Result<Self, SolverError> {
-        let presolve = Presolve::run(problem, stop)?;
+        let mut presolve = Presolve::run(problem, stop)?;
+        super::exceptions::apply(&mut presolve, milestone);
         let costs = Costs::new(&presolve);
         let index: HashMap<&PersonId, usize> = programme
             .people
@@ -81,8 +84,7 @@ impl<'p> MilestoneSpace<'p> {
             .enumerate()
             .map(|(i, p)| (&p.id, i))
             .collect();
-        let roles: Vec<(RoleBasis, Vec<RoleCandidate>)> = milestone
-            .roles
+        let roles: Vec<(RoleBasis, Vec<RoleCandidate>)> = super::exceptions::roles(milestone)
             .iter()
             .map(|r| {
                 let candidates = r

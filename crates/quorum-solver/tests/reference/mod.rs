@@ -9,8 +9,8 @@ use chrono_tz::Tz;
 use quorum_domain::{
     BucketSize, BusyInterval, BusyStatus, Delegate, Dependency, FreezeKind, FreezeScope,
     FreezeWindow, LocalTime, Milestone, MilestoneKind, MilestoneRole, OnCallShift, Person,
-    PersonId, PreferenceWindow, ReleaseProgramme, RequiredRole, Resource, RoleBasis, RoleId,
-    ScopedFreeze, TimeRange, WorkingHours,
+    PersonId, PreferenceWindow, RelaxationKind, ReleaseProgramme, RequiredRole, Resource,
+    RoleBasis, RoleId, ScopedFreeze, TimeRange, WorkingHours,
 };
 use rand::{Rng, SeedableRng, rngs::SmallRng};
 
@@ -72,6 +72,7 @@ pub fn programme(seed: u64) -> ReleaseProgramme {
             id: "board".into(),
             name: "review board".into(),
             capacity: rng.random_range(1..=2),
+            owner: "board-chair".into(),
             booked: (0..rng.random_range(0..=1))
                 .map(|_| {
                     let a = rng.random_range(0..hours * 2) * 30;
@@ -220,6 +221,7 @@ fn milestone(
         },
         optional_attendee_weight_minutes: rng.random_range(0..60),
         allow_multiple_roles_per_person: rng.random_bool(0.2),
+        exceptions: Vec::new(),
     }
 }
 
@@ -362,10 +364,15 @@ impl<'a> Reference<'a> {
             {
                 return None;
             }
-            if p.freeze_windows
-                .iter()
-                .any(|f| f.applies_to(milestone) && f.window.range.overlaps(&w))
-            {
+            if p.freeze_windows.iter().any(|f| {
+                f.applies_to(milestone)
+                    && f.window.range.overlaps(&w)
+                    && !milestone
+                        .exceptions
+                        .contains(&RelaxationKind::OverrideFreezeWindow {
+                            id: f.window.id.clone(),
+                        })
+            }) {
                 return None;
             }
         }
@@ -454,7 +461,7 @@ impl<'a> Reference<'a> {
         let attendees: i64 = milestone
             .optional_attendees
             .iter()
-            .filter(|(id, _)| attends(self.p, id, w))
+            .filter(|(id, _)| attends_milestone(self.p, milestone, id, w))
             .map(|(_, own)| own.unwrap_or(milestone.optional_attendee_weight_minutes))
             .sum();
         offset - preferences - attendees
@@ -474,6 +481,47 @@ fn attends(p: &ReleaseProgramme, id: &PersonId, w: TimeRange) -> bool {
         .any(|r| r.contains_range(&w));
     let busy = who.busy.iter().any(|b| {
         b.range.overlaps(&w) && !(p.tentative_is_free && b.status == BusyStatus::Tentative)
+    });
+    working && !busy
+}
+
+/// As [`attends`], with the milestone's exceptions for this person: an
+/// after-hours allowance (the window touches a working window and lies at
+/// most that many minutes outside them) and busy intervals moved away.
+fn attends_milestone(p: &ReleaseProgramme, m: &Milestone, id: &PersonId, w: TimeRange) -> bool {
+    if m.exceptions.is_empty() {
+        return attends(p, id, w);
+    }
+    let who = find_person(p, id);
+    let around = TimeRange::new(w.start - Duration::days(2), w.end + Duration::days(2));
+    let hours = who.working_intervals(around);
+    let mut working = hours.iter().any(|r| r.contains_range(&w));
+    let mut moved = Vec::new();
+    for e in &m.exceptions {
+        match e {
+            RelaxationKind::AfterHours { person, minutes } if person == id => {
+                let touches = hours.iter().any(|r| w.start <= r.end && r.start <= w.end);
+                let inside: i64 = hours
+                    .iter()
+                    .map(|r| {
+                        (w.end.min(r.end) - w.start.max(r.start))
+                            .num_seconds()
+                            .max(0)
+                    })
+                    .sum();
+                let outside = (w.duration().num_seconds() - inside + 59).div_euclid(60);
+                working |= touches && outside <= *minutes;
+            }
+            RelaxationKind::MoveCommitments {
+                person, intervals, ..
+            } if person == id => moved.extend(intervals.iter().copied()),
+            _ => {}
+        }
+    }
+    let busy = who.busy.iter().any(|b| {
+        b.range.overlaps(&w)
+            && !(p.tentative_is_free && b.status == BusyStatus::Tentative)
+            && !moved.contains(b)
     });
     working && !busy
 }
@@ -504,14 +552,19 @@ fn self_options(p: &ReleaseProgramme, m: &Milestone, w: TimeRange) -> Options {
             let mut candidates: Vec<(PersonId, bool)> =
                 role.role.pool.iter().map(|x| (x.clone(), false)).collect();
             for d in &role.role.delegates {
-                if d.authority_confirmed && !role.role.pool.contains(&d.person) {
+                let confirmed = d.authority_confirmed
+                    || m.exceptions.contains(&RelaxationKind::ConfirmDelegate {
+                        role: role.role.id.clone(),
+                        person: d.person.clone(),
+                    });
+                if confirmed && !role.role.pool.contains(&d.person) {
                     candidates.push((d.person.clone(), true));
                 }
             }
             candidates
                 .into_iter()
                 .filter(|(id, _)| match role.basis {
-                    RoleBasis::WorkingHours => attends(p, id, w),
+                    RoleBasis::WorkingHours => attends_milestone(p, m, id, w),
                     RoleBasis::OnCall => covers(p, id, soak),
                 })
                 .collect()
