@@ -77,7 +77,7 @@ for run in $(seq "${REPEATS:-1}"); do
   load "${servers[@]}" --rate "$rate"
 done
 # Why a tail is long, from the database's side: lock waits broken as
-# deadlocks, checkpoints during the runs, WAL flushes per commit.
+# deadlocks, checkpoints, WAL flushes — summed over all the PostgreSQL runs.
 "$(bash tests/support/postgres.sh bindir)/psql" -X -At -h 127.0.0.1 -p "$pgport" -U quorum -d postgres -c "
   SELECT 'PostgreSQL: ' || xact_commit || ' commits, ' || deadlocks || ' deadlocks' FROM pg_stat_database WHERE datname = 'postgres'
   UNION ALL SELECT 'checkpoints: ' || checkpoints_timed || ' timed, ' || checkpoints_req || ' requested' FROM pg_stat_bgwriter
