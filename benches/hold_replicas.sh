@@ -4,6 +4,10 @@
 # each loaded by `quorum load-holds` for DURATION seconds with CONCURRENCY
 # streams; then 3 replicas at RATE (half the measured maximum, or as given)
 # for the latency at a sustainable load. Release build; all on this machine.
+# The paced run is open-loop: latency counts from each call's due time (see
+# `quorum load-holds --help` and src/cli/load_holds.rs). The machine's load
+# average is printed before each run, since other work shares the cores;
+# REPEATS=N runs the paced stage N times, for the spread.
 #
 #   bash benches/hold_replicas.sh [DURATION] [CONCURRENCY] [RATE]
 set -euo pipefail
@@ -42,7 +46,10 @@ stop_replicas() {
   pids=()
 }
 
-load() { "$quorum" load-holds "$@" --concurrency "$concurrency" --duration "$duration"; }
+load() {
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$quorum" load-holds "$@" --concurrency "$concurrency" --duration "$duration"
+}
 
 echo "== SQLite, one server ($concurrency streams, ${duration} s)"
 p=$(free_port); replica "$work/holds.db" "$p"
@@ -65,5 +72,13 @@ out=$(load "${servers[@]}"); echo "$out"
 if [[ -z "$rate" ]]; then
   rate=$(echo "$out" | awk '/throughput/ {printf "%d", $2 / 2}')
 fi
-echo "== PostgreSQL (durable), three replicas at $rate PlaceHold/s"
-"$quorum" load-holds "${servers[@]}" --concurrency "$concurrency" --duration "$duration" --rate "$rate"
+for run in $(seq "${REPEATS:-1}"); do
+  echo "== PostgreSQL (durable), three replicas at $rate PlaceHold/s (run $run)"
+  load "${servers[@]}" --rate "$rate"
+done
+# Why a tail is long, from the database's side: lock waits broken as
+# deadlocks, checkpoints, WAL flushes — summed over all the PostgreSQL runs.
+"$(bash tests/support/postgres.sh bindir)/psql" -X -At -h 127.0.0.1 -p "$pgport" -U quorum -d postgres -c "
+  SELECT 'PostgreSQL: ' || xact_commit || ' commits, ' || deadlocks || ' deadlocks' FROM pg_stat_database WHERE datname = 'postgres'
+  UNION ALL SELECT 'checkpoints: ' || checkpoints_timed || ' timed, ' || checkpoints_req || ' requested' FROM pg_stat_bgwriter
+  UNION ALL SELECT 'WAL: ' || wal_sync || ' flushes' FROM pg_stat_wal" || true

@@ -69,6 +69,20 @@ pub struct LoadReport {
     pub latency: Histogram<u64>,
     /// The first distinct failures, for the operator to see why.
     pub errors: Vec<String>,
+    /// For a load paced on a fixed schedule whose `latency` counts from each
+    /// call's due time (`quorum load-holds --rate`): the time from the send
+    /// alone, and how many calls left late.
+    pub schedule: Option<Schedule>,
+}
+
+/// What a paced run saw beside latency from the due time.
+#[derive(Debug)]
+pub struct Schedule {
+    /// Latency of successful calls from their send, in microseconds.
+    pub service: Histogram<u64>,
+    /// Calls that left more than a millisecond after their due time, because
+    /// their stream was still waiting for its previous call.
+    pub late: u64,
 }
 
 impl LoadReport {
@@ -77,7 +91,6 @@ impl LoadReport {
     }
 
     pub fn render(&self) -> String {
-        let ms = |q: f64| self.latency.value_at_quantile(q) as f64 / 1000.0;
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -87,16 +100,33 @@ impl LoadReport {
             self.elapsed.as_secs_f64()
         );
         let _ = writeln!(out, "throughput: {:.0} requests/s", self.throughput());
-        let _ = writeln!(
-            out,
-            "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
-            ms(0.50),
-            ms(0.90),
-            ms(0.99),
-            self.latency.max() as f64 / 1000.0
-        );
+        match &self.schedule {
+            None => percentiles(&mut out, "latency ms:", &self.latency),
+            Some(schedule) => {
+                percentiles(&mut out, "latency ms (from due time):", &self.latency);
+                percentiles(&mut out, "service ms (from send):", &schedule.service);
+                let _ = writeln!(
+                    out,
+                    "late starts: {} of {} calls left over 1 ms after their due time",
+                    schedule.late,
+                    self.ok + self.failed
+                );
+            }
+        }
         out
     }
+}
+
+fn percentiles(out: &mut String, label: &str, latency: &Histogram<u64>) {
+    let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
+    let _ = writeln!(
+        out,
+        "{label} p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        ms(0.50),
+        ms(0.90),
+        ms(0.99),
+        latency.max() as f64 / 1000.0
+    );
 }
 
 /// Latencies in microseconds, from 1 µs to a minute.
@@ -149,6 +179,7 @@ pub async fn run(args: &LoadArgs) -> Result<LoadReport, LoadError> {
         elapsed: Duration::ZERO,
         latency: histogram()?,
         errors: Vec::new(),
+        schedule: None,
     };
     for handle in streams {
         if let Ok(Ok((ok, failed, errors, latency))) = handle.await {

@@ -23,7 +23,95 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         V2,
     ),
     (3, "held plans", V3_PLANS),
+    (
+        4,
+        "a hold placed with its audit record in one call; confirm and extend take the placers' locks",
+        V4,
+    ),
 ];
+
+/// Two things, both about the hot path of several replicas on one database.
+///
+/// `lock_people` is the per-person lock of `place_attendees` (migration 2)
+/// made one function, and `place_attendees` is redefined to call it, so
+/// every writer of a person's rows takes the same keys in the same order:
+/// `lock_hold_attendees`, which confirming and extending a hold now call
+/// before they change its attendee rows. Those changes write new row
+/// versions that the exclusion constraint checks just as it checks a
+/// placement's inserts, so without the lock a confirmation and a placement
+/// for one of its people could each wait on the other's uncommitted row: a
+/// deadlock, broken only after `deadlock_timeout`.
+///
+/// `place_hold` inserts a hold's row, places its attendees and appends its
+/// audit record (when `p_action` is given) in one call instead of three
+/// round trips. It answers like `place_attendees`: NULL when placed, else the
+/// holds in the way — and then no audit record was written.
+const V4: &str = r#"
+CREATE FUNCTION lock_people(p_people TEXT[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    -- One placer per person at a time, in a fixed order of people.
+    PERFORM pg_advisory_xact_lock(k) FROM (
+        SELECT DISTINCT hashtextextended('quorum attendee ' || p, 0) AS k
+        FROM UNNEST(p_people) AS p ORDER BY k) AS keys;
+END
+$$;
+CREATE FUNCTION lock_hold_attendees(p_hold TEXT) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM lock_people(ARRAY(SELECT person_id FROM hold_attendees WHERE hold_id = p_hold));
+END
+$$;
+CREATE OR REPLACE FUNCTION place_attendees(
+    p_hold TEXT, p_people TEXT[], p_roles TEXT[], p_ticket TEXT,
+    p_start BIGINT, p_end BIGINT, p_expires BIGINT, p_state TEXT, p_now BIGINT
+) RETURNS TEXT[] LANGUAGE plpgsql AS $$
+BEGIN
+    FOR attempt IN 1..2 LOOP
+        BEGIN
+            PERFORM lock_people(p_people);
+            INSERT INTO hold_attendees (hold_id, person_id, role_id, change_ticket, during, expires_at_ns, state)
+            SELECT p_hold, t.p, t.r, p_ticket, int8range(p_start, p_end), p_expires, p_state
+            FROM UNNEST(p_people, p_roles) AS t (p, r);
+            RETURN NULL;
+        EXCEPTION WHEN exclusion_violation THEN
+            -- Undone at once, rows and locks: the next contender goes on.
+        END;
+        EXIT WHEN attempt = 2;
+        UPDATE hold_attendees SET state = 'EXPIRED'
+        WHERE person_id = ANY (p_people) AND during && int8range(p_start, p_end)
+          AND state = 'TENTATIVE' AND expires_at_ns <= p_now;
+        EXIT WHEN NOT FOUND;
+    END LOOP;
+    RETURN ARRAY(
+        SELECT DISTINCT a.hold_id COLLATE "C" FROM hold_attendees a
+        WHERE a.person_id = ANY (p_people) AND a.during && int8range(p_start, p_end)
+          AND a.change_ticket <> p_ticket
+          AND (a.state = 'CONFIRMED' OR (a.state = 'TENTATIVE' AND a.expires_at_ns > p_now))
+        ORDER BY 1);
+END
+$$;
+CREATE FUNCTION place_hold(
+    p_hold TEXT, p_ticket TEXT, p_start BIGINT, p_end BIGINT, p_expires BIGINT,
+    p_created BIGINT, p_requester TEXT, p_version BIGINT, p_key TEXT, p_print TEXT,
+    p_people TEXT[], p_roles TEXT[], p_now BIGINT,
+    p_audit_at BIGINT, p_actor TEXT, p_action TEXT, p_reason TEXT
+) RETURNS TEXT[] LANGUAGE plpgsql AS $$
+DECLARE
+    in_the_way TEXT[];
+BEGIN
+    INSERT INTO holds (id, change_ticket, start_ns, end_ns, state, expires_at_ns, created_at_ns,
+                       requester, version, idempotency_key, request_fingerprint)
+    VALUES (p_hold, p_ticket, p_start, p_end, 'TENTATIVE', p_expires, p_created,
+            p_requester, p_version, p_key, p_print);
+    in_the_way := place_attendees(p_hold, p_people, p_roles, p_ticket, p_start, p_end,
+                                  p_expires, 'TENTATIVE', p_now);
+    IF in_the_way IS NULL AND p_action IS NOT NULL THEN
+        INSERT INTO audit_log (at_ns, actor, change_ticket, hold_id, action, reason)
+        VALUES (p_audit_at, p_actor, p_ticket, p_hold, p_action, p_reason);
+    END IF;
+    RETURN in_the_way;
+END
+$$;
+"#;
 
 /// A held plan: its row, the link from each milestone to its (ordinary)
 /// hold, and its own approval tokens.

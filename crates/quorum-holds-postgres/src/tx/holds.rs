@@ -5,7 +5,7 @@
 use super::{PgTx, as_i64};
 use chrono::{DateTime, Utc};
 use quorum_domain::{Hold, HoldAttendee, HoldId, HoldState, PersonId, RoleId, TimeRange};
-use quorum_holds::broker::{from_ns, ns};
+use quorum_holds::broker::{AuditEntry, from_ns, ns};
 use quorum_holds::{HoldClash, HoldError};
 
 pub fn load(tx: &mut PgTx<'_>, id: &HoldId) -> Result<Hold, HoldError> {
@@ -96,6 +96,15 @@ pub fn find_by_key(
     Ok(row.map(|r| (HoldId(r.get(0)), r.get(1))))
 }
 
+/// A placement noted by `insert_hold`, sent with the next statement or with
+/// its audit record (see the module of `PgTx`).
+pub struct Placement {
+    pub hold: Hold,
+    key: String,
+    fingerprint: String,
+    now: DateTime<Utc>,
+}
+
 pub fn insert_hold(
     tx: &mut PgTx<'_>,
     hold: &Hold,
@@ -103,11 +112,37 @@ pub fn insert_hold(
     fingerprint: &str,
     now: DateTime<Utc>,
 ) -> Result<(), HoldError> {
-    // The same key placed by a concurrent transaction hits the unique
-    // index; the rerun finds that hold and answers with it.
-    tx.execute(
-        "INSERT INTO holds (id, change_ticket, start_ns, end_ns, state, expires_at_ns, created_at_ns, requester, version, idempotency_key, request_fingerprint)
-         VALUES ($1, $2, $3, $4, 'TENTATIVE', $5, $6, $7, $8, $9, $10)",
+    tx.send_placement()?;
+    tx.pending = Some(Placement {
+        hold: hold.clone(),
+        key: key.to_owned(),
+        fingerprint: fingerprint.to_owned(),
+        now,
+    });
+    Ok(())
+}
+
+/// Sends a placement, with its audit record when given, as one call of
+/// migration 4's `place_hold`: the hold's row, its attendee rows (by
+/// `place_attendees`, whose comment says why there) and the record. The
+/// same key placed by a concurrent transaction hits the unique index; the
+/// rerun finds that hold and answers with it.
+pub fn place(
+    tx: &mut PgTx<'_>,
+    placement: &Placement,
+    audit: Option<&AuditEntry<'_>>,
+) -> Result<(), HoldError> {
+    let Placement {
+        hold,
+        key,
+        fingerprint,
+        now,
+    } = placement;
+    let people: Vec<&str> = hold.attendees.iter().map(|a| a.person.0.as_str()).collect();
+    let roles: Vec<&str> = hold.attendees.iter().map(|a| a.role.0.as_str()).collect();
+    let audit_at = audit.map(|e| ns(e.at)).transpose()?;
+    let row = tx.query_opt(
+        "SELECT place_hold($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         &[
             &hold.id.0,
             &hold.change_ticket,
@@ -117,11 +152,18 @@ pub fn insert_hold(
             &ns(hold.created_at)?,
             &hold.requester,
             &as_i64(hold.version),
-            &key,
-            &fingerprint,
+            key,
+            fingerprint,
+            &people,
+            &roles,
+            &ns(*now)?,
+            &audit_at,
+            &audit.map(|e| e.actor),
+            &audit.map(|e| e.action.as_str()),
+            &audit.map(|e| e.reason),
         ],
     )?;
-    insert_attendees(tx, hold, HoldState::Tentative, now)
+    settle(tx, &people, hold.slot, row)
 }
 
 /// Inserts the hold's attendee rows in `state` with the migration's
@@ -150,7 +192,18 @@ fn insert_attendees(
             &ns(now)?,
         ],
     )?;
-    let in_the_way: Option<Vec<String>> = row.and_then(|r| r.get(0));
+    settle(tx, &people, hold.slot, row)
+}
+
+/// What `place_attendees` answered: NULL when placed, else the holds in the
+/// way.
+fn settle(
+    tx: &mut PgTx<'_>,
+    people: &[&str],
+    slot: TimeRange,
+    answer: Option<postgres::Row>,
+) -> Result<(), HoldError> {
+    let in_the_way: Option<Vec<String>> = answer.and_then(|r| r.get(0));
     match in_the_way {
         None => Ok(()),
         Some(holds) if holds.is_empty() => {
@@ -160,9 +213,7 @@ fn insert_attendees(
                 detail: "a conflicting hold vanished while placing".into(),
             })
         }
-        Some(holds) => Err(HoldError::conflict(clashes(
-            tx, &people, hold.slot, &holds,
-        )?)),
+        Some(holds) => Err(HoldError::conflict(clashes(tx, people, slot, &holds)?)),
     }
 }
 
@@ -206,6 +257,7 @@ pub fn set_expiry(
     expires_at: DateTime<Utc>,
 ) -> Result<(), HoldError> {
     let at = ns(expires_at)?;
+    lock_attendees(tx, id)?;
     tx.execute(
         "UPDATE holds SET expires_at_ns = $2, version = version + 1 WHERE id = $1",
         &[&id.0, &at],
@@ -228,6 +280,19 @@ pub fn set_expiry(
             action: "extended",
         });
     }
+    Ok(())
+}
+
+/// Takes the per-person locks that placing takes (migration 4's
+/// `lock_hold_attendees`, the same keys in the same order) before a change
+/// of the hold's attendee rows. The rows' new versions are checked by the
+/// exclusion constraint like a placement's inserts; without the lock, a
+/// confirmation or extension and a placement for one of its people could
+/// each find the other's uncommitted row in the constraint's index and wait
+/// on it — a deadlock PostgreSQL breaks only after `deadlock_timeout` (a
+/// second), and the loser reruns. With it they take turns.
+fn lock_attendees(tx: &mut PgTx<'_>, id: &HoldId) -> Result<(), HoldError> {
+    tx.query_opt("SELECT lock_hold_attendees($1)", &[&id.0])?;
     Ok(())
 }
 
@@ -257,6 +322,7 @@ pub fn set_confirmed(
     if changed != 1 {
         return Ok(false);
     }
+    lock_attendees(tx, id)?;
     tx.execute(
         "UPDATE hold_attendees SET state = 'CONFIRMED' WHERE hold_id = $1 AND state = 'TENTATIVE'",
         &[&id.0],

@@ -10,6 +10,14 @@
 //! by concern: [`holds`] (placing and changing holds), [`approvals`]
 //! (tokens), [`audit`] (the log and the refusal budget), [`reads`]
 //! (listings, busy time, the overlap check).
+//!
+//! Placing a hold is the broker's hot path, so its two writes travel as one:
+//! [`Tx::insert_hold`] only notes the placement, and the hold's audit record,
+//! which the broker appends next, goes to the database with it in one call
+//! (`place_hold`, migration 4). Any other statement, or the commit, sends a
+//! noted placement first, so the order of writes the broker sees is kept.
+//! With `RUST_LOG=quorum_holds_postgres=debug` every committed transaction
+//! logs where its time went (BEGIN, the statements, COMMIT).
 
 mod approvals;
 mod audit;
@@ -25,6 +33,7 @@ use quorum_domain::{AuditRecord, Hold, HoldId, PersonId, TimeRange};
 use quorum_holds::HoldError;
 use quorum_holds::broker::{AuditEntry, ListQuery, RefusalWindow, Tx, from_ns};
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 pub struct PgTx<'c> {
     client: &'c mut Client,
@@ -40,6 +49,17 @@ pub struct PgTx<'c> {
     failed: bool,
     /// COMMIT or ROLLBACK was sent; otherwise dropping rolls back.
     ended: bool,
+    /// A placement noted by `insert_hold` and not yet sent (see the module).
+    pending: Option<holds::Placement>,
+    /// For the debug log: when BEGIN was sent, how long it took, and how
+    /// many round trips followed.
+    timing: Timing,
+}
+
+struct Timing {
+    started: Instant,
+    begin: Duration,
+    round_trips: u32,
 }
 
 /// Active at `now`: blocks its attendees. `$N` is now in nanoseconds.
@@ -90,6 +110,7 @@ impl<'c> PgTx<'c> {
                 "{begin}; SELECT (EXTRACT(EPOCH FROM statement_timestamp()) * 1000000)::BIGINT"
             ),
         };
+        let started = Instant::now();
         let answer = client.simple_query(&sql);
         let mut tx = Self {
             client,
@@ -98,6 +119,12 @@ impl<'c> PgTx<'c> {
             raced: false,
             failed: false,
             ended: false,
+            pending: None,
+            timing: Timing {
+                started,
+                begin: started.elapsed(),
+                round_trips: 0,
+            },
         };
         let messages = match answer {
             Ok(messages) => messages,
@@ -129,6 +156,10 @@ impl<'c> PgTx<'c> {
     /// Commits; on failure, the error and whether it was a lost race (a
     /// serialization failure at commit), so running again may succeed.
     pub fn commit(mut self) -> Result<(), (HoldError, bool)> {
+        if let Err(error) = self.send_placement() {
+            // Not ended: dropping rolls the transaction back.
+            return Err((error, self.raced));
+        }
         self.ended = true;
         if self.failed {
             let _ = self.client.batch_execute("ROLLBACK");
@@ -139,8 +170,20 @@ impl<'c> PgTx<'c> {
                 self.raced,
             ));
         }
+        let work = self.timing.started.elapsed();
+        let committing = Instant::now();
         match self.client.batch_execute("COMMIT") {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                tracing::debug!(
+                    writing = self.writing,
+                    begin_us = self.timing.begin.as_micros(),
+                    work_us = (work - self.timing.begin).as_micros(),
+                    round_trips = self.timing.round_trips,
+                    commit_us = committing.elapsed().as_micros(),
+                    "transaction committed"
+                );
+                Ok(())
+            }
             Err(error) => {
                 let error = self.fail(&error);
                 Err((error, self.raced))
@@ -155,11 +198,25 @@ impl<'c> PgTx<'c> {
         error
     }
 
-    /// The prepared statement for `sql`, prepared on first use.
+    /// Sends a placement noted by `insert_hold`, alone (no audit record
+    /// came to fold into it).
+    fn send_placement(&mut self) -> Result<(), HoldError> {
+        match self.pending.take() {
+            Some(placement) => holds::place(self, &placement, None),
+            None => Ok(()),
+        }
+    }
+
+    /// The prepared statement for `sql`, prepared on first use. A noted
+    /// placement goes first, so statements reach the database in the
+    /// broker's order.
     fn statement(&mut self, sql: &str) -> Result<Statement, HoldError> {
+        self.send_placement()?;
+        self.timing.round_trips += 1;
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }
+        self.timing.round_trips += 1;
         match self.client.prepare(sql) {
             Ok(statement) => {
                 self.statements.insert(sql.to_owned(), statement.clone());
@@ -316,8 +373,15 @@ impl Tx for PgTx<'_> {
         approvals::spend(self, token_id, hold, at)
     }
 
+    /// The audit record of a placement still noted travels with it.
     fn audit(&mut self, entry: &AuditEntry<'_>) -> Result<(), HoldError> {
-        audit::append(self, entry)
+        let placed = |p: &mut holds::Placement| {
+            entry.hold == Some(&p.hold.id) && entry.ticket == p.hold.change_ticket
+        };
+        match self.pending.take_if(placed) {
+            Some(placement) => holds::place(self, &placement, Some(entry)),
+            None => audit::append(self, entry),
+        }
     }
 
     fn refusal_window(&mut self, actor: &str) -> Result<Option<RefusalWindow>, HoldError> {
