@@ -3,10 +3,12 @@
 //! convert the answer back. Every rule, including who may do what, lives in
 //! the store (`quorum_holds::access`); handlers only pass the caller on.
 
+mod owners;
 mod plans;
 
 use crate::{auth::caller, convert::holds as convert, error::ServiceError, pb};
 use chrono::Duration;
+use owners::{KnownOwners, StoreView};
 use quorum_domain::{AuditRecord, Clock, Hold, HoldId, HoldState, PersonId};
 use quorum_holds::{HoldError, HoldFilter, HoldStore, PageRequest, bounds};
 use std::sync::Arc;
@@ -16,24 +18,32 @@ pub struct HoldBrokerService {
     store: Arc<dyn HoldStore>,
     /// The store's clock: a hold for a slot that has already begun is refused.
     clock: Arc<dyn Clock>,
+    owners: Arc<KnownOwners>,
 }
 
 impl HoldBrokerService {
     pub fn new(store: Arc<dyn HoldStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            owners: Arc::default(),
+        }
     }
 
     /// Runs a blocking store call on the blocking pool.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&dyn HoldStore) -> Result<T, HoldError> + Send + 'static,
+        work: impl FnOnce(&StoreView<'_>) -> Result<T, HoldError> + Send + 'static,
     ) -> Result<T, ServiceError> {
         let store = self.store.clone();
-        let outcome = tokio::task::spawn_blocking(move || work(store.as_ref()))
-            .await
-            .map_err(|e| ServiceError::SolverTask {
-                detail: e.to_string(),
-            })?;
+        let owners = self.owners.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            work(&StoreView::new(store.as_ref(), owners.as_ref()))
+        })
+        .await
+        .map_err(|e| ServiceError::SolverTask {
+            detail: e.to_string(),
+        })?;
         // Every hold operation is logged in its handler's span (operation and
         // actor); the audit log is the record, this is for operators.
         match &outcome {
@@ -47,13 +57,13 @@ impl HoldBrokerService {
 /// A hold as the caller sees it, with its ticket's release owner: who must
 /// approve it is the next thing a caller wants to know. The caller was
 /// already allowed to see the hold; the owner is part of what they see.
-fn with_owner(store: &dyn HoldStore, hold: Hold) -> Result<pb::Hold, HoldError> {
+fn with_owner(store: &StoreView<'_>, hold: Hold) -> Result<pb::Hold, HoldError> {
     let owner = store.release_owner(&hold.change_ticket)?;
     Ok(convert::hold(hold, owner))
 }
 
 /// [`with_owner`] for a page of holds, asking once per ticket.
-fn with_owners(store: &dyn HoldStore, holds: Vec<Hold>) -> Result<Vec<pb::Hold>, HoldError> {
+fn with_owners(store: &StoreView<'_>, holds: Vec<Hold>) -> Result<Vec<pb::Hold>, HoldError> {
     let mut owners: std::collections::HashMap<String, Option<String>> = Default::default();
     holds
         .into_iter()

@@ -2,16 +2,16 @@
 //! caller, convert, run the broker's plan rules off the async runtime,
 //! convert back. All or nothing is the broker's (one store transaction).
 
-use super::{HoldBrokerService, invalid};
+use super::{HoldBrokerService, invalid, owners::StoreView};
 use crate::{auth::caller, convert::plan_holds as convert, pb};
 use chrono::Duration;
 use quorum_domain::{FieldViolation, PlanHold, PlanId};
-use quorum_holds::{HoldError, HoldStore};
+use quorum_holds::HoldError;
 use tonic::{Request, Response, Status};
 
 /// The plan as its caller sees it now, each member with the ticket's release
 /// owner (the one who approves the plan).
-fn seen(store: &dyn HoldStore, plan: PlanHold) -> Result<pb::PlanHold, HoldError> {
+fn seen(store: &StoreView<'_>, plan: PlanHold) -> Result<pb::PlanHold, HoldError> {
     let owner = store.release_owner(&plan.change_ticket)?;
     Ok(convert::plan_hold(plan, store.now(), owner))
 }
