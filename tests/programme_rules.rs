@@ -2,8 +2,10 @@
 //! one rule: overlapping milestones never share a working-hours attendee
 //! (on-call cover never conflicts, touching is not overlapping); a "no" that
 //! only the combination causes is explained as such, with its irreducible
-//! conflict; a maximum gap too short is relaxed by lengthening it; and a
-//! full resource is relaxed for one milestone, approved by its owner.
+//! conflict; a maximum gap too short is relaxed by lengthening it; a full
+//! resource is relaxed for one milestone, approved by its owner; and a
+//! dependency blocked by one person's working hours is offered FindSlots'
+//! after-hours change for the later milestone.
 //! Planned locally through the service's own conversion (`plan_request`).
 
 use quorum::{json, pb, release_planner::plan_request};
@@ -215,4 +217,61 @@ fn a_full_resource_is_relaxed_by_its_owner_for_one_milestone() {
         "{text}"
     );
     assert!(text.contains("approved by olga (resource owner)"), "{text}");
+}
+
+#[test]
+fn a_dependency_blocked_by_working_hours_is_offered_an_after_hours_change() {
+    // prep (bo) may not start before 10:30 and so ends at 11:30 at the
+    // earliest; sign-off follows it, but kai's day (09:00–17:00 Kolkata)
+    // ends at 11:30 UTC. Each milestone is possible alone; the dependency
+    // is not — until kai stays an hour longer for sign-off.
+    let request = json!({
+        "changeTicket": "CHG-NARROWED",
+        "horizon": {"start": "2026-12-07T00:00:00Z", "end": "2026-12-08T00:00:00Z"},
+        "bucketMinutes": 30,
+        "people": [
+            {"id": "bo", "timeZone": "UTC",
+             "workingHours": [{"weekday": "MONDAY", "start": "09:00", "end": "17:00"}]},
+            {"id": "kai", "timeZone": "Asia/Kolkata",
+             "workingHours": [{"weekday": "MONDAY", "start": "09:00", "end": "17:00"}]}
+        ],
+        "milestones": [
+            {"id": "prep", "durationMinutes": 60, "notBefore": "2026-12-07T10:30:00Z",
+             "roles": [{"role": {"id": "preparer", "pool": ["bo"]}}]},
+            {"id": "sign-off", "durationMinutes": 60,
+             "roles": [{"role": {"id": "signer", "pool": ["kai"]}}]}
+        ],
+        "dependencies": [{"before": "prep", "after": "sign-off"}],
+        "topK": 1
+    });
+    let response = plan(&request);
+    assert!(response.plans.is_empty());
+    let reason = response.reason.as_ref().expect("a reason");
+    assert_eq!(
+        reason.kind,
+        pb::NoPlanReasonKind::DependencyImpossible as i32
+    );
+    let changes: Vec<(&str, Option<&pb::relaxation::Change>)> = response
+        .relaxations
+        .iter()
+        .filter(|r| r.kind == pb::ProgrammeRelaxationKind::MilestoneChange as i32)
+        .map(|r| {
+            (
+                r.milestone_id.as_str(),
+                r.change.as_ref().and_then(|c| c.change.as_ref()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [(
+            "sign-off",
+            Some(&pb::relaxation::Change::AfterHours(
+                pb::relaxation::AfterHours {
+                    person_id: "kai".into(),
+                    minutes: 60,
+                }
+            ))
+        )]
+    );
 }

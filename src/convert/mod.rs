@@ -9,16 +9,15 @@ pub mod holds;
 pub mod plan_holds;
 mod problem;
 mod programme;
+mod programme_response;
 mod request;
 mod response;
 mod timestamp;
 
 pub use calendars::{calendar_plan, provenance_to_proto};
 pub use problem::{person_to_proto, problem_to_request};
-pub use programme::{
-    display_zone as programme_display_zone, engine_to_proto as plan_engine_to_proto,
-    plans_to_response, release_programme,
-};
+pub use programme::{display_zone as programme_display_zone, release_programme};
+pub use programme_response::{engine_to_proto as plan_engine_to_proto, plans_to_response};
 pub use request::{display_zone, engine_from_proto, slot_problem};
 pub use response::search_to_response;
 pub use timestamp::{from_timestamp, to_timestamp};

@@ -55,8 +55,8 @@ pub fn relaxations(
         }
         NoPlanReason::DependencyImpossible { dependency, .. } => {
             if let Some(gap) = gaps.get(*dependency) {
-                for (m, problem) in narrowed(programme, spaces, gap) {
-                    if let Some(explanation) = explain_alone(problem, stop)? {
+                for (m, problem) in narrowed(programme, spaces, gap, *dependency) {
+                    if let Some(explanation) = explain_alone(programme, problem, stop)? {
                         proposed.extend(changes(&explanation).map(|k| (m, k)));
                     }
                 }
@@ -157,10 +157,11 @@ fn changes(explanation: &Explanation) -> impl Iterator<Item = RelaxationKind> + 
 /// FindSlots' explanation of `problem`, when it has no slot and is a
 /// problem FindSlots accepts.
 fn explain_alone(
+    programme: &ValidatedProgramme,
     problem: SlotProblem,
     stop: &dyn StopSignal,
 ) -> Result<Option<Explanation>, SolverError> {
-    let Ok(problem) = problem.validate(&Default::default()) else {
+    let Ok(problem) = problem.validate(&programme.limits().problem) else {
         return Ok(None);
     };
     match crate::find_slots(&problem, crate::Engine::Enumerate, stop) {
@@ -178,16 +179,15 @@ fn narrowed(
     programme: &ValidatedProgramme,
     spaces: &[MilestoneSpace<'_>],
     gap: &Gap,
+    index: usize,
 ) -> Vec<(usize, SlotProblem)> {
-    let dependency = programme
+    // Gaps are the request's dependencies in order (validation resolved
+    // every id), so `index` names both.
+    let minutes = programme
         .dependencies
-        .iter()
-        .find(|d| {
-            programme.milestone_index(&d.before) == Some(gap.before)
-                && programme.milestone_index(&d.after) == Some(gap.after)
-        })
+        .get(index)
         .map_or(0, |d| d.min_gap_minutes);
-    let min_gap = chrono::Duration::minutes(dependency.into());
+    let min_gap = chrono::Duration::minutes(minutes.into());
     let mut out = Vec::new();
     if let Some(first) = spaces[gap.before].feasible.ones().next() {
         let mut problem = space::slot_problem(programme, &programme.milestones[gap.after]);
