@@ -5,11 +5,9 @@
 
 mod common;
 
-use common::{TestServer, fixture_path};
+use common::{TestServer, fixture_path, plan_release as plan};
 use quorum::{json, pb, server::ServerConfig};
 use tonic::Code;
-
-type Client = pb::release_planner_client::ReleasePlannerClient<tonic::transport::Channel>;
 
 fn programme(name: &str, engine: pb::PlanEngine) -> pb::PlanReleaseRequest {
     let text = std::fs::read_to_string(fixture_path("programmes").join(name)).expect("readable");
@@ -20,16 +18,6 @@ fn programme(name: &str, engine: pb::PlanEngine) -> pb::PlanReleaseRequest {
     // seconds each in a debug build: the small bench workload's best two.
     request.top_k = 2;
     request
-}
-
-async fn plan(
-    server: &TestServer,
-    request: pb::PlanReleaseRequest,
-) -> Result<pb::PlanReleaseResponse, tonic::Status> {
-    Client::new(server.channel().await)
-        .plan_release(request)
-        .await
-        .map(tonic::Response::into_inner)
 }
 
 #[tokio::test]

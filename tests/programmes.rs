@@ -5,30 +5,18 @@
 
 mod common;
 
-use common::{TestServer, fixture_path};
+use common::{TestServer, fixture_path, plan_release as plan_remote};
 use quorum::{convert, json, pb, release_planner::plan_request, server::ServerConfig};
 use quorum_domain::ProgrammeLimits;
 use quorum_solver::NeverStop;
 use tonic::Code;
 use tonic_types::StatusExt;
 
-type Client = pb::release_planner_client::ReleasePlannerClient<tonic::transport::Channel>;
-
 const REQUEST: &str = "quorum.v1.PlanReleaseRequest";
 
 fn programme(name: &str) -> pb::PlanReleaseRequest {
     let text = std::fs::read_to_string(fixture_path("programmes").join(name)).expect("readable");
     json::from_json(REQUEST, &text).expect("a valid PlanReleaseRequest")
-}
-
-async fn plan_remote(
-    server: &TestServer,
-    request: pb::PlanReleaseRequest,
-) -> Result<pb::PlanReleaseResponse, tonic::Status> {
-    Client::new(server.channel().await)
-        .plan_release(request)
-        .await
-        .map(tonic::Response::into_inner)
 }
 
 /// Each plan's milestone starts, as RFC 3339 UTC.

@@ -170,3 +170,14 @@ pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
         .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
         .unwrap_or_default()
 }
+
+/// `ReleasePlanner/PlanRelease` against `server`.
+pub async fn plan_release(
+    server: &TestServer,
+    request: pb::PlanReleaseRequest,
+) -> Result<pb::PlanReleaseResponse, tonic::Status> {
+    pb::release_planner_client::ReleasePlannerClient::new(server.channel().await)
+        .plan_release(request)
+        .await
+        .map(tonic::Response::into_inner)
+}

@@ -7,7 +7,7 @@ mod reference;
 use chrono::Duration;
 use quorum_domain::{Plan, ProgrammeLimits, ReleaseProgramme, RoleBasis};
 use quorum_solver::{NeverStop, ProgrammeEngine, plan_release};
-use reference::{Reference, ReferencePlan, add_busy, programme};
+use reference::{Reference, ReferencePlan, add_busy, as_reference, programme};
 
 const CASES: u64 = 3_000;
 
@@ -26,24 +26,6 @@ fn solve(p: &ReleaseProgramme, engine: ProgrammeEngine) -> (Vec<Plan>, Programme
         .unwrap_or_else(|v| panic!("generated programme is invalid: {v:?}"));
     let found = plan_release(&validated, engine, &NeverStop).expect("solves");
     (found.plans, found.engine)
-}
-
-fn as_reference(plan: &Plan) -> ReferencePlan {
-    ReferencePlan {
-        cost: plan.cost,
-        starts: plan.milestones.iter().map(|m| m.slot.range.start).collect(),
-        people: plan
-            .milestones
-            .iter()
-            .map(|m| {
-                m.slot
-                    .assignments
-                    .iter()
-                    .map(|a| a.person.clone())
-                    .collect()
-            })
-            .collect(),
-    }
 }
 
 #[test]

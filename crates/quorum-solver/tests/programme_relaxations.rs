@@ -9,11 +9,11 @@
 mod reference;
 
 use quorum_domain::{
-    Approver, Plan, ProgrammeLimits, ProgrammeRelaxation, ProgrammeRelaxationKind, RelaxationKind,
+    Approver, ProgrammeLimits, ProgrammeRelaxation, ProgrammeRelaxationKind, RelaxationKind,
     ReleaseProgramme,
 };
 use quorum_solver::{NeverStop, ProgrammeEngine, plan_release};
-use reference::{Reference, ReferencePlan, add_busy, programme};
+use reference::{Reference, add_busy, as_reference, programme};
 use std::collections::BTreeMap;
 
 const CASES: u64 = 3_000;
@@ -69,24 +69,6 @@ fn applied(p: &ReleaseProgramme, kind: &ProgrammeRelaxationKind) -> ReleaseProgr
         }
     }
     out
-}
-
-fn as_reference(plan: &Plan) -> ReferencePlan {
-    ReferencePlan {
-        cost: plan.cost,
-        starts: plan.milestones.iter().map(|m| m.slot.range.start).collect(),
-        people: plan
-            .milestones
-            .iter()
-            .map(|m| {
-                m.slot
-                    .assignments
-                    .iter()
-                    .map(|a| a.person.clone())
-                    .collect()
-            })
-            .collect(),
-    }
 }
 
 /// Who must approve, by kind: the release owner for the programme's own

@@ -286,6 +286,25 @@ pub struct ReferencePlan {
     pub people: Vec<Vec<PersonId>>,
 }
 
+/// The solver's plan in the reference's terms, for comparing the two.
+pub fn as_reference(plan: &quorum_domain::Plan) -> ReferencePlan {
+    ReferencePlan {
+        cost: plan.cost,
+        starts: plan.milestones.iter().map(|m| m.slot.range.start).collect(),
+        people: plan
+            .milestones
+            .iter()
+            .map(|m| {
+                m.slot
+                    .assignments
+                    .iter()
+                    .map(|a| a.person.clone())
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
 /// Each role's candidates able to serve at one start: (person, via delegate).
 type Options = Vec<Vec<(PersonId, bool)>>;
 
