@@ -5,7 +5,21 @@
 //! can be filled, then ranking and the canonical role assignment. It is plain,
 //! synchronous, deterministic Rust: no clocks of its own, no I/O, no async. A
 //! caller that needs a time budget passes a [`StopSignal`].
+//!
+//! Every kind of constraint (role requirement, working hours, busy time, one
+//! person one role, freeze window, review capacity, not-before, evidence
+//! deadline) is one module in `constraints/`: the starts it allows, how it is
+//! described as a fact, how it relaxes. To add a kind (on-call coverage is
+//! next), add its variant to `quorum_domain::ConstraintKind` and to
+//! `constraints::Constraint`, write its module after the others, and build:
+//! every `match` on `Constraint` is exhaustive, so the compiler lists each
+//! place that must decide what the new kind means (its switch and dense
+//! index, whether it is request-wide, what dropping it touches in the
+//! conflict search, its description, relaxation and change in a
+//! combination). Then add it to the universe in `explain::rules` and, if it
+//! allows a set of starts, to presolve.
 
+mod constraints;
 mod enumerate;
 mod explain;
 mod grid;

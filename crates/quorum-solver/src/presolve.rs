@@ -1,15 +1,22 @@
-//! Presolve: every rule of the problem as a set of grid starts it allows, and
-//! their intersection, the starts where each role has someone available.
+//! Presolve: every rule of the problem as a set of grid starts it allows
+//! (each kind's own module in `constraints/` says which), and their
+//! intersection, the starts where each role has someone available.
 //!
 //! This is where almost all the work happens, at about the cost of scanning the
 //! buckets once per person: the integer program and the enumerator then only
 //! decide who fills which role among the few starts that survive. The per-rule
 //! sets are kept so explanations can say which rule rejected which start.
 
-use crate::{SolverError, StopSignal, grid::Grid};
-use chrono_tz::Tz;
+use crate::{
+    SolverError, StopSignal,
+    constraints::{
+        busy_time, evidence_deadline, freeze_window, not_before, review_capacity, role_requirement,
+        working_hours,
+    },
+    grid::Grid,
+};
 use fixedbitset::FixedBitSet;
-use quorum_domain::{PersonId, SlotProblem, TimeRange, WorkingHours};
+use quorum_domain::{PersonId, SlotProblem};
 use std::collections::HashMap;
 
 /// The starts one person can attend, and why not the others.
@@ -59,19 +66,17 @@ impl<'p> Presolve<'p> {
             problem.bucket.seconds(),
             problem.meeting_duration().num_seconds(),
         );
-        let window = problem.window();
-        let not_before_ok = grid.starts_at_or_after(window.start);
-        let deadline_ok = grid.meetings_ending_by(window.end);
-        let freeze: Vec<TimeRange> = problem.freeze_windows.iter().map(|f| f.range).collect();
-        let freeze_ok = grid.starts_clear_of(&freeze);
-        let capacity_ok = grid.starts_clear_of(&saturated_ranges(problem));
+        let not_before_ok = not_before::allowed(&grid, problem);
+        let deadline_ok = evidence_deadline::allowed(&grid, problem);
+        let freeze_ok = freeze_window::allowed_by_all(&grid, problem);
+        let capacity_ok = review_capacity::allowed(&grid, problem);
         let index: HashMap<&PersonId, usize> = problem
             .people
             .iter()
             .enumerate()
             .map(|(i, p)| (&p.id, i))
             .collect();
-        let roles = role_candidates(problem, &index);
+        let roles = role_requirement::candidates(problem, &index);
         let optional = problem
             .optional_attendees
             .iter()
@@ -91,7 +96,7 @@ impl<'p> Presolve<'p> {
             .map(|c| c.person)
             .chain(optional.iter().map(|o| o.0))
             .chain(delegates);
-        let mut shared_hours = WorkingHoursCache::default();
+        let mut shared_hours = working_hours::StartsCache::default();
         for person in needed {
             if people[person].is_none() {
                 stop.check()?;
@@ -132,52 +137,18 @@ impl<'p> Presolve<'p> {
 
     /// Starts at which at least one candidate of role `r` is available.
     pub fn role_coverage(&self, r: usize) -> FixedBitSet {
-        let mut union = self.grid.empty_set();
-        for candidate in &self.roles[r] {
-            if let Some(available) = self.available(candidate.person) {
-                union.union_with(available);
-            }
-        }
-        union
+        role_requirement::allowed(self, r)
     }
 }
-
-fn role_candidates(
-    problem: &SlotProblem,
-    index: &HashMap<&PersonId, usize>,
-) -> Vec<Vec<RoleCandidate>> {
-    problem
-        .roles
-        .iter()
-        .map(|role| {
-            role.candidates()
-                .filter_map(|(id, via_delegate)| {
-                    Some(RoleCandidate {
-                        person: *index.get(id)?,
-                        via_delegate,
-                    })
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// Working-hours sets by zone and weekly pattern. Teams share both, and
-/// resolving local windows through the zone's rules was half of a solve.
-type WorkingHoursCache<'p> = HashMap<(Tz, &'p [WorkingHours]), FixedBitSet>;
 
 fn availability<'p>(
     problem: &'p SlotProblem,
     grid: &Grid,
     person: usize,
-    shared_hours: &mut WorkingHoursCache<'p>,
+    shared_hours: &mut working_hours::StartsCache<'p>,
 ) -> PersonAvailability {
-    let who = &problem.people[person];
-    let working = shared_hours
-        .entry((who.time_zone, who.working_hours.as_slice()))
-        .or_insert_with(|| grid.starts_inside(&who.working_intervals(problem.horizon)))
-        .clone();
-    let free = grid.starts_clear_of(&who.blocking_busy(problem.tentative_is_free));
+    let working = working_hours::allowed(grid, problem, person, shared_hours);
+    let free = busy_time::allowed(grid, problem, person);
     let mut available = working.clone();
     available.intersect_with(&free);
     PersonAvailability {
@@ -185,37 +156,4 @@ fn availability<'p>(
         free,
         available,
     }
-}
-
-/// The time ranges during which booked reviews already fill the capacity, so a
-/// new review may not overlap them.
-pub fn saturated_ranges(problem: &SlotProblem) -> Vec<TimeRange> {
-    let Some(capacity) = &problem.review_capacity else {
-        return Vec::new();
-    };
-    let mut events: Vec<_> = capacity
-        .booked
-        .iter()
-        .filter(|b| !b.range.is_empty())
-        .flat_map(|b| [(b.range.start, 1i64), (b.range.end, -1i64)])
-        .collect();
-    // Ends sort before starts at the same instant: touching reviews never overlap.
-    events.sort();
-    let limit = i64::from(capacity.max_concurrent);
-    let mut running = 0;
-    let mut saturated: Vec<TimeRange> = Vec::new();
-    let mut open: Option<chrono::DateTime<chrono::Utc>> = None;
-    for (at, delta) in events {
-        running += delta;
-        match (running >= limit, open) {
-            (true, None) => open = Some(at),
-            (false, Some(since)) => {
-                saturated.push(TimeRange::new(since, at));
-                open = None;
-            }
-            _ => {}
-        }
-    }
-    saturated.retain(|r| !r.is_empty());
-    saturated
 }

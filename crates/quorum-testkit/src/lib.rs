@@ -4,8 +4,12 @@
 //!
 //! Also the brute-force reference (`reference`) and the small random problems
 //! that stress its edges (`random`), so the solver's property tests and
-//! over-the-wire tests check against the same slow, independent answers.
+//! over-the-wire tests check against the same slow, independent answers;
+//! the generator of problems around clock changes (`clock_change`); and the
+//! checks that a relaxation really opens its slot (`changes`).
 
+pub mod changes;
+pub mod clock_change;
 pub mod random;
 pub mod reference;
 

@@ -7,11 +7,11 @@
 //! Combinations are ranked by how much they bend, then by size.
 
 use super::{
-    relax::{approvers, commitments_at, extra_reviews, minutes_outside, size, tier, touches_any},
+    relax::{approvers, size, tier},
     rules::{Constraint, Enforced, Rules},
 };
 use crate::{SolverError, StopSignal, matching::StartRoles, ranking::Costs, slot};
-use quorum_domain::{Approver, RelaxationCombination, RelaxationKind, TimeRange};
+use quorum_domain::{Approver, RelaxationCombination, RelaxationKind};
 
 /// Combinations tried before giving up on finding the smallest (conflicts
 /// of ten members each give a hundred pairs); each costs a pass over the
@@ -25,73 +25,11 @@ pub const MAX_COMBINATIONS: usize = 5;
 /// the combinations are too many changes to be an exception anyone signs.
 pub const MAX_CONFLICTS_COMBINED: usize = 3;
 
-/// The change that waiving `constraint` makes at `start`, if the start needs
-/// it (a freeze that does not cover the meeting needs no override).
-fn change_at(rules: &Rules<'_>, constraint: Constraint, start: usize) -> Option<RelaxationKind> {
-    let problem = rules.presolve.problem;
-    let meeting = rules.grid().meeting_range(start);
-    match constraint {
-        Constraint::Deadline => {
-            let due = problem.evidence_deadline?;
-            let earliest_end =
-                problem.not_before.unwrap_or(problem.horizon.start) + problem.meeting_duration();
-            let late = (meeting.end - due).num_seconds();
-            (due >= earliest_end && late > 0).then(|| RelaxationKind::MoveEvidenceDeadline {
-                minutes: (late + 59).div_euclid(60),
-            })
-        }
-        Constraint::Freeze(f) => {
-            (!rules.freeze_ok(f).contains(start)).then(|| RelaxationKind::OverrideFreezeWindow {
-                id: problem.freeze_windows[f].id.clone(),
-            })
-        }
-        Constraint::Capacity => (!rules.presolve.capacity_ok.contains(start)).then(|| {
-            RelaxationKind::ExceedReviewCapacity {
-                extra_reviews: extra_reviews(rules, start),
-            }
-        }),
-        Constraint::WorkingHours(p) => {
-            let who = &problem.people[p];
-            let margin = chrono::Duration::days(2);
-            let around =
-                TimeRange::new(problem.horizon.start - margin, problem.horizon.end + margin);
-            let working = who.working_intervals(around);
-            let minutes = minutes_outside(&meeting, &working);
-            (minutes > 0 && touches_any(&meeting, &working)).then(|| RelaxationKind::AfterHours {
-                person: who.id.clone(),
-                minutes,
-            })
-        }
-        Constraint::Busy(p) => {
-            let (intervals, minutes, _) = commitments_at(rules, p, start);
-            (!intervals.is_empty()).then(|| RelaxationKind::MoveCommitments {
-                person: problem.people[p].id.clone(),
-                intervals,
-                minutes,
-            })
-        }
-        // Confirming a delegate adds a candidate rather than waiving a
-        // rule; not-before and one-person-one-role are not exceptions.
-        Constraint::Role(_) | Constraint::NotBefore | Constraint::OnePersonOneRole => None,
-    }
-}
-
-fn waivable(constraint: Constraint) -> bool {
-    matches!(
-        constraint,
-        Constraint::Deadline
-            | Constraint::Freeze(_)
-            | Constraint::Capacity
-            | Constraint::WorkingHours(_)
-            | Constraint::Busy(_)
-    )
-}
-
 /// Every choice of one waivable member per conflict, up to `MAX_TRIED`.
 fn choices(conflicts: &[Vec<Constraint>]) -> Vec<Vec<Constraint>> {
     let mut tuples: Vec<Vec<Constraint>> = vec![Vec::new()];
     for conflict in conflicts {
-        let members: Vec<Constraint> = conflict.iter().copied().filter(|c| waivable(*c)).collect();
+        let members: Vec<Constraint> = conflict.iter().copied().filter(|c| c.waivable()).collect();
         tuples = tuples
             .iter()
             .flat_map(|t| {
@@ -148,7 +86,7 @@ pub fn combinations(
                 stop.check()?;
             }
             let changes: Option<Vec<RelaxationKind>> =
-                tuple.iter().map(|&c| change_at(rules, c, s)).collect();
+                tuple.iter().map(|&c| c.change_at(rules, s)).collect();
             if let Some(changes) = changes {
                 let key = (weight(&changes), rank);
                 if best.as_ref().is_none_or(|(k, ..)| key < *k) {

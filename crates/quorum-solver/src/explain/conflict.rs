@@ -68,7 +68,7 @@ pub fn find(rules: &Rules<'_>, stop: &dyn StopSignal) -> Result<Conflicts, Solve
 /// The universe with each kind's people in reverse order, kinds in place.
 fn reversed_people(universe: &[Constraint]) -> Vec<Constraint> {
     let mut order = universe.to_vec();
-    let person = |c: &Constraint| matches!(c, Constraint::Busy(_) | Constraint::WorkingHours(_));
+    let person = |c: &Constraint| c.person().is_some();
     let mut i = 0;
     while i < order.len() {
         let mut j = i;

@@ -8,22 +8,11 @@ use super::rules::Constraint;
 use crate::presolve::Presolve;
 use quorum_domain::ConflictGroup;
 
-fn request_wide(c: Constraint) -> bool {
-    match c {
-        Constraint::Freeze(_)
-        | Constraint::Capacity
-        | Constraint::NotBefore
-        | Constraint::Deadline
-        | Constraint::OnePersonOneRole => true,
-        Constraint::Role(_) | Constraint::WorkingHours(_) | Constraint::Busy(_) => false,
-    }
-}
-
 /// The conflict's members, request-wide rules first, each side in its
 /// original order.
 pub fn request_wide_first(set: &[Constraint]) -> Vec<Constraint> {
     let (mut wide, rest): (Vec<Constraint>, Vec<Constraint>) =
-        set.iter().copied().partition(|c| request_wide(*c));
+        set.iter().copied().partition(|c| c.is_request_wide());
     wide.extend(rest);
     wide
 }

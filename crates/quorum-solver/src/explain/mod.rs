@@ -1,21 +1,21 @@
 //! Explaining "no": the outcome, irreducible conflicts, approvable
 //! relaxations, escalation codes and (on request) per-start rejections.
-//! Decisions are made on constraint switches (`rules`); `describe` names
-//! constraints as data and `proof` builds the derivation tree. Nothing here
+//! Decisions are made on constraint switches (`rules`); each kind of
+//! constraint (`crate::constraints`) names itself as data and searches its
+//! own relaxations, and `proof` builds the derivation tree. Nothing here
 //! writes sentences: the reporter at the edge does, in the reader's zone.
 
 mod combine;
 mod conflict;
-mod describe;
 mod diagnosis;
 mod groups;
 mod incremental;
 mod proof;
 mod rejections;
 mod relax;
-mod rules;
+pub(crate) mod rules;
 
-use crate::{SolverError, StopSignal, presolve::Presolve, ranking::Costs};
+use crate::{SolverError, StopSignal, constraints::HoursCache, presolve::Presolve, ranking::Costs};
 use quorum_domain::{Conflict, Explanation, Outcome, RejectedStarts};
 pub use rejections::RejectionLimits;
 pub use relax::approvers as relaxation_approvers;
@@ -68,7 +68,7 @@ pub fn explain(
     };
     let diagnosis = diagnosis::diagnose(&rules, &relaxations);
     let derivation = proof::derive(&rules, &diagnosis);
-    let mut hours = describe::HoursCache::new();
+    let mut hours = HoursCache::new();
     Ok(Explanation {
         outcome,
         primary_reason: Some(diagnosis.primary),
@@ -84,7 +84,7 @@ pub fn explain(
                     groups: groups::pool_groups(presolve, &set),
                     constraints: set
                         .iter()
-                        .map(|c| describe::describe(presolve, &mut hours, *c))
+                        .map(|c| c.describe(presolve, &mut hours))
                         .collect(),
                 }
             })

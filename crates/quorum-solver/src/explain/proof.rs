@@ -7,10 +7,10 @@
 //! used, so a shared one is never repeated. No words here.
 
 use super::{
-    describe::{HoursCache, describe},
     diagnosis::{Diagnosis, merged_meetings},
     rules::{Constraint, Rules},
 };
+use crate::constraints::HoursCache;
 use fixedbitset::FixedBitSet;
 use quorum_domain::{Claim, DecisiveFact, Derivation, ProofStep, TimeRange};
 use std::collections::HashMap;
@@ -29,7 +29,7 @@ impl<'r, 'p> Builder<'r, 'p> {
         if let Some(&step) = self.facts.get(&constraint) {
             return step;
         }
-        let described = describe(self.rules.presolve, &mut self.hours, constraint);
+        let described = constraint.describe(self.rules.presolve, &mut self.hours);
         let step = self.proof.push(ProofStep::Fact(described));
         self.facts.insert(constraint, step);
         step

@@ -6,10 +6,7 @@
 //! refers to the tables by index. The answer grows with runs
 //! plus constraints, never their product; runs are capped by the server.
 
-use super::{
-    describe,
-    rules::{Constraint, Enforced, Rules},
-};
+use super::rules::{Constraint, Enforced, Rules};
 use crate::{SolverError, StopSignal};
 use quorum_domain::{ConstraintRef, PoolBlame, RejectedStarts, RejectionGroup, StartRun};
 use std::collections::HashMap;
@@ -265,11 +262,11 @@ fn describe_within(
     if bytes > max_bytes {
         return Err(too_large(bytes));
     }
-    let mut hours = describe::HoursCache::new();
+    let mut hours = crate::constraints::HoursCache::new();
     let mut described = Vec::with_capacity(order.len());
     for &c in order {
         stop.check()?;
-        let d = describe::describe(rules.presolve, &mut hours, c);
+        let d = c.describe(rules.presolve, &mut hours);
         bytes = bytes.saturating_add(
             CONSTRAINT_BYTES + LABEL_BYTES + RANGE_BYTES * d.ranges.len() + d.id.len(),
         );

@@ -2,44 +2,15 @@
 //! them in force, built from presolve's per-rule sets so each check costs a
 //! few bitset operations plus a matching per surviving start.
 
-use crate::{grid::Grid, matching, presolve::Presolve, presolve::RoleCandidate};
+pub use crate::constraints::Constraint;
+use crate::{
+    constraints::{freeze_window, one_person_one_role},
+    grid::Grid,
+    matching,
+    presolve::{Presolve, RoleCandidate},
+};
 use fixedbitset::FixedBitSet;
-
-/// One constraint of the problem, by index into the problem's lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Constraint {
-    Role(usize),
-    WorkingHours(usize),
-    Busy(usize),
-    OnePersonOneRole,
-    Freeze(usize),
-    Capacity,
-    NotBefore,
-    Deadline,
-}
-
-impl Constraint {
-    /// A dense number per constraint of a problem with `roles`, `people` and
-    /// `freezes`, for tables indexed without hashing.
-    pub fn dense_index(self, roles: usize, people: usize, freezes: usize) -> usize {
-        let after_people = roles + 2 * people;
-        match self {
-            Constraint::Role(r) => r,
-            Constraint::WorkingHours(p) => roles + p,
-            Constraint::Busy(p) => roles + people + p,
-            Constraint::Freeze(f) => after_people + f,
-            Constraint::OnePersonOneRole => after_people + freezes,
-            Constraint::Capacity => after_people + freezes + 1,
-            Constraint::NotBefore => after_people + freezes + 2,
-            Constraint::Deadline => after_people + freezes + 3,
-        }
-    }
-
-    /// How many dense numbers a problem of that size uses.
-    pub fn dense_count(roles: usize, people: usize, freezes: usize) -> usize {
-        roles + 2 * people + freezes + 4
-    }
-}
+use quorum_domain::TimeRange;
 
 /// Which constraints are in force. Constraints the problem does not have
 /// (no deadline, no capacity) are switched on and cost nothing.
@@ -63,7 +34,7 @@ impl Enforced {
             working: vec![true; problem.people.len()],
             busy: vec![true; problem.people.len()],
             freezes: vec![true; problem.freeze_windows.len()],
-            one_person_one_role: !problem.allow_multiple_roles_per_person,
+            one_person_one_role: one_person_one_role::applies(problem),
             capacity: true,
             not_before: true,
             deadline: true,
@@ -130,7 +101,7 @@ impl<'a> Rules<'a> {
         let freeze_ok = problem
             .freeze_windows
             .iter()
-            .map(|f| grid.starts_clear_of(&[f.range]))
+            .map(|f| freeze_window::allowed(grid, f))
             .collect();
         let mut people: Vec<usize> = presolve.roles.iter().flatten().map(|c| c.person).collect();
         people.sort_unstable();
@@ -141,7 +112,7 @@ impl<'a> Rules<'a> {
         if problem.review_capacity.is_some() {
             universe.push(Constraint::Capacity);
         }
-        if !problem.allow_multiple_roles_per_person {
+        if one_person_one_role::applies(problem) {
             universe.push(Constraint::OnePersonOneRole);
         }
         universe.extend((0..problem.roles.len()).map(Constraint::Role));
@@ -313,5 +284,36 @@ impl<'a> Rules<'a> {
         covered
             .ones()
             .any(|s| self.admits_into(enforced, None, s, &mut options))
+    }
+}
+
+impl Rules<'_> {
+    /// The admitted start with the smallest `(cost, rank)`, where `cost` is
+    /// what a change asks at that start's meeting (`None`: the change does
+    /// not fit there). Exactly the minimum over every admitted start, but
+    /// the matching (the dear part) runs only on starts the cheap tests
+    /// leave, cheapest first, and stops at the first that admits a slot: on
+    /// four weeks of 5-minute buckets the searches asked "can the team meet
+    /// here?" of thousands of starts to keep one.
+    pub fn cheapest_admitted<K: Ord>(
+        &self,
+        enforced: &Enforced,
+        ranked: &[usize],
+        cost: impl Fn(&TimeRange) -> Option<K>,
+    ) -> Option<(K, usize)> {
+        let covered = self.covered_starts(enforced, None);
+        let mut costed: Vec<(K, usize, usize)> = ranked
+            .iter()
+            .copied()
+            .filter(|s| covered.contains(*s))
+            .enumerate()
+            .filter_map(|(rank, s)| Some((cost(&self.grid().meeting_range(s))?, rank, s)))
+            .collect();
+        costed.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        let mut options = Vec::new();
+        costed
+            .into_iter()
+            .find(|(_, _, s)| self.admits_into(enforced, None, *s, &mut options))
+            .map(|(k, _, s)| (k, s))
     }
 }

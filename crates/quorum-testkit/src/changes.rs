@@ -2,7 +2,7 @@
 //! it promises, by applying it to a copy of the problem and asking the
 //! brute-force reference; shared by the explanation property tests.
 
-use super::reference::reference_slots;
+use crate::reference::reference_slots;
 use proptest::prelude::*;
 use quorum_domain::{BusyInterval, PersonId, RelaxationKind, SlotProblem, SlotSearch, TimeRange};
 
