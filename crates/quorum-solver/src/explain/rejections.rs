@@ -7,7 +7,9 @@
 //! plus constraints, never their product; runs are capped by the server.
 
 use super::rules::{Constraint, Enforced, Rules};
+use crate::presolve::RoleCandidate;
 use crate::{SolverError, StopSignal};
+use fixedbitset::FixedBitSet;
 use quorum_domain::{ConstraintRef, PoolBlame, RejectedStarts, RejectionGroup, StartRun};
 use std::collections::HashMap;
 
@@ -33,51 +35,97 @@ pub struct RejectionLimits {
 }
 
 /// Why one start is rejected: request-wide rules (and one-person-one-role),
-/// and each role nobody can fill with what keeps each candidate away. Only
-/// the first `used` pools count: the rest are buffers kept for reuse, since
-/// every start of a night rejects every role.
-#[derive(Debug, Default)]
+/// and each role nobody can fill, as the id of what keeps its candidates
+/// away in the [`PoolTable`]. Comparing and copying it is a few words, since
+/// a run is extended by comparing one start's reasons with the last.
+#[derive(Debug, Default, Clone, PartialEq)]
 struct Reasons {
     wide: Vec<Constraint>,
-    pools: Vec<(usize, Vec<Constraint>)>,
-    used: usize,
+    pools: Vec<u32>,
 }
 
 impl Reasons {
     fn is_empty(&self) -> bool {
-        self.wide.is_empty() && self.used == 0
-    }
-
-    fn pools(&self) -> &[(usize, Vec<Constraint>)] {
-        &self.pools[..self.used]
-    }
-
-    /// A buffer for the next failing pool, cleared.
-    fn next_pool(&mut self, role: usize) -> &mut Vec<Constraint> {
-        if self.used == self.pools.len() {
-            self.pools.push((role, Vec::new()));
-        }
-        let (r, members) = &mut self.pools[self.used];
-        *r = role;
-        members.clear();
-        self.used += 1;
-        members
+        self.wide.is_empty() && self.pools.is_empty()
     }
 }
 
-impl PartialEq for Reasons {
-    fn eq(&self, other: &Self) -> bool {
-        self.wide == other.wide && self.pools() == other.pools()
-    }
+/// Each distinct (role, what keeps each of its candidates away) once, by id.
+/// Neighbouring starts almost always blame a role the same way, so each
+/// role's last entry is checked before the table is hashed.
+struct PoolTable {
+    ids: HashMap<(usize, Vec<Constraint>), u32>,
+    entries: Vec<(usize, Vec<Constraint>)>,
+    last: Vec<Option<u32>>,
+    /// Per role, its candidates' people, sorted and without repeats, so the
+    /// blame comes out sorted (working hours, then busy time, by person).
+    people: Vec<Vec<usize>>,
+    /// Per role, the starts where some candidate is available: one bit per
+    /// (role, start) instead of a look at every candidate.
+    covered: Vec<FixedBitSet>,
+    scratch: Vec<Constraint>,
+    /// The matching's per-role options, reused across starts.
+    options: Vec<Vec<RoleCandidate>>,
 }
 
-impl Clone for Reasons {
-    fn clone(&self) -> Self {
+impl PoolTable {
+    fn new(rules: &Rules<'_>) -> Self {
+        let people = rules
+            .presolve
+            .roles
+            .iter()
+            .map(|candidates| {
+                let mut people: Vec<usize> = candidates.iter().map(|c| c.person).collect();
+                people.sort_unstable();
+                people.dedup();
+                people
+            })
+            .collect::<Vec<_>>();
+        let covered = (0..people.len())
+            .map(|r| rules.presolve.role_coverage(r))
+            .collect();
         Self {
-            wide: self.wide.clone(),
-            pools: self.pools().to_vec(),
-            used: self.used,
+            ids: HashMap::new(),
+            entries: Vec::new(),
+            last: vec![None; people.len()],
+            people,
+            covered,
+            scratch: Vec::new(),
+            options: Vec::new(),
         }
+    }
+
+    /// The id of what keeps role `r`'s candidates away at `start`.
+    fn blame(&mut self, rules: &Rules<'_>, r: usize, start: usize) -> u32 {
+        let p = rules.presolve;
+        self.scratch.clear();
+        for &person in &self.people[r] {
+            if let Some(Some(a)) = p.people.get(person)
+                && !a.working.contains(start)
+            {
+                self.scratch.push(Constraint::WorkingHours(person));
+            }
+        }
+        for &person in &self.people[r] {
+            if let Some(Some(a)) = p.people.get(person)
+                && !a.free.contains(start)
+            {
+                self.scratch.push(Constraint::Busy(person));
+            }
+        }
+        if let Some(id) = self.last[r]
+            && self.entries[id as usize].1 == self.scratch
+        {
+            return id;
+        }
+        let key = (r, self.scratch.clone());
+        let next = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
+        let id = *self.ids.entry(key).or_insert_with_key(|key| {
+            self.entries.push(key.clone());
+            next
+        });
+        self.last[r] = Some(id);
+        id
     }
 }
 
@@ -88,6 +136,7 @@ type Run = (usize, usize, Reasons);
 /// value is reused, so a start that extends a run allocates nothing.
 fn runs(
     rules: &Rules<'_>,
+    table: &mut PoolTable,
     upto: usize,
     max_runs: usize,
     stop: &dyn StopSignal,
@@ -99,7 +148,7 @@ fn runs(
         if start % STOP_CHECK_EVERY == 0 {
             stop.check()?;
         }
-        blame(rules, &all, start, &mut scratch);
+        blame(rules, table, &all, start, &mut scratch);
         if scratch.is_empty() {
             continue;
         }
@@ -118,10 +167,16 @@ fn runs(
 }
 
 /// Fills `out` with what rejects `start` (empty when it admits a slot).
-fn blame(rules: &Rules<'_>, all: &Enforced, start: usize, out: &mut Reasons) {
+fn blame(
+    rules: &Rules<'_>,
+    table: &mut PoolTable,
+    all: &Enforced,
+    start: usize,
+    out: &mut Reasons,
+) {
     let p = rules.presolve;
     out.wide.clear();
-    out.used = 0;
+    out.pools.clear();
     if !p.not_before_ok.contains(start) {
         out.wide.push(Constraint::NotBefore);
     }
@@ -136,25 +191,12 @@ fn blame(rules: &Rules<'_>, all: &Enforced, start: usize, out: &mut Reasons) {
     if !p.capacity_ok.contains(start) {
         out.wide.push(Constraint::Capacity);
     }
-    for (r, candidates) in p.roles.iter().enumerate() {
-        if candidates.iter().any(|c| p.is_available(c.person, start)) {
-            continue;
+    for r in 0..p.roles.len() {
+        if !table.covered[r].contains(start) {
+            out.pools.push(table.blame(rules, r, start));
         }
-        let members = out.next_pool(r);
-        for c in candidates {
-            if let Some(Some(a)) = p.people.get(c.person) {
-                if !a.working.contains(start) {
-                    members.push(Constraint::WorkingHours(c.person));
-                }
-                if !a.free.contains(start) {
-                    members.push(Constraint::Busy(c.person));
-                }
-            }
-        }
-        members.sort_unstable();
-        members.dedup();
     }
-    if out.is_empty() && !rules.admits(all, None, start) {
+    if out.is_empty() && !rules.admits_into(all, None, start, &mut table.options) {
         out.wide.push(Constraint::OnePersonOneRole);
     }
 }
@@ -201,9 +243,12 @@ pub fn rejected_starts(
     limits: RejectionLimits,
     stop: &dyn StopSignal,
 ) -> Result<RejectedStarts, SolverError> {
-    let (runs, run_cap_reached) = runs(rules, upto, limits.max_runs, stop)?;
+    let mut table = PoolTable::new(rules);
+    let (runs, run_cap_reached) = runs(rules, &mut table, upto, limits.max_runs, stop)?;
     let mut numbering = Numbering::new(rules);
-    let mut pools: HashMap<PoolBlame, u32> = HashMap::new();
+    // The answer's index of each table entry, given at its first use so
+    // constraints are numbered in the order a reader meets them.
+    let mut answer_pool: Vec<Option<u32>> = vec![None; table.entries.len()];
     let mut groups: HashMap<(Vec<u32>, Vec<u32>), usize> = HashMap::new();
     let mut out = RejectedStarts {
         run_cap_reached,
@@ -214,17 +259,18 @@ pub fn rejected_starts(
         stop.check()?;
         let wide = numbering.indices(&reasons.wide);
         let mut pool_ids = Vec::with_capacity(reasons.pools.len());
-        for (r, members) in reasons.pools() {
-            let pool = PoolBlame {
-                role: numbering.index(Constraint::Role(*r)),
-                members: numbering.indices(members),
-            };
-            let id = *pools.entry(pool.clone()).or_insert_with(|| {
+        for &id in &reasons.pools {
+            let index = *answer_pool[id as usize].get_or_insert_with(|| {
+                let (r, members) = &table.entries[id as usize];
+                let pool = PoolBlame {
+                    role: numbering.index(Constraint::Role(*r)),
+                    members: numbering.indices(members),
+                };
                 bytes = bytes.saturating_add(GROUP_BYTES + INDEX_BYTES * (pool.members.len() + 1));
                 out.pools.push(pool);
                 u32::try_from(out.pools.len() - 1).unwrap_or(u32::MAX)
             });
-            pool_ids.push(id);
+            pool_ids.push(index);
         }
         bytes = bytes.saturating_add(RUN_BYTES);
         let key = (wide, pool_ids);

@@ -209,12 +209,8 @@ impl<'a> Rules<'a> {
         options.truncate(used);
     }
 
-    /// Whether the enforced rules admit a slot at `start`.
-    pub fn admits(&self, enforced: &Enforced, extra: ExtraCandidate, start: usize) -> bool {
-        self.admits_into(enforced, extra, start, &mut Vec::new())
-    }
-
-    /// [`Self::admits`] with a buffer the caller keeps across starts.
+    /// Whether the enforced rules admit a slot at `start`; `options` is a
+    /// buffer the caller keeps across starts (one list per role).
     pub(super) fn admits_into(
         &self,
         enforced: &Enforced,
