@@ -104,6 +104,7 @@ pub fn touches_any(meeting: &TimeRange, working: &[TimeRange]) -> bool {
         .any(|w| meeting.start <= w.end && w.start <= meeting.end)
 }
 
+/// Minutes of the meeting outside the (merged) working windows, rounded up.
 pub fn minutes_outside(meeting: &TimeRange, working: &[TimeRange]) -> i64 {
     let inside: i64 = working
         .iter()

@@ -6,6 +6,7 @@
 //! on-call cover (which working hours and busy time never touch), stay as
 //! the request states them.
 
+use crate::constraints::working_hours::{minutes_outside, touches_any};
 use crate::grid::Grid;
 use crate::presolve::Presolve;
 use fixedbitset::FixedBitSet;
@@ -114,23 +115,4 @@ fn day_edges(
         }
     }
     set
-}
-
-pub fn touches_any(meeting: &TimeRange, working: &[TimeRange]) -> bool {
-    working
-        .iter()
-        .any(|w| meeting.start <= w.end && w.start <= meeting.end)
-}
-
-/// Minutes of the meeting outside the (merged) working windows, rounded up.
-pub fn minutes_outside(meeting: &TimeRange, working: &[TimeRange]) -> i64 {
-    let inside: i64 = working
-        .iter()
-        .map(|w| {
-            (meeting.end.min(w.end) - meeting.start.max(w.start))
-                .num_seconds()
-                .max(0)
-        })
-        .sum();
-    ((meeting.duration().num_seconds() - inside) + 59).div_euclid(60)
 }

@@ -22,7 +22,8 @@
 //! owner.
 
 use super::space::{self, MilestoneSpace};
-use super::{Gap, exceptions, explain::best_plan};
+use super::{Gap, explain::best_plan};
+use crate::constraints::working_hours::minutes_outside;
 use crate::{SolverError, StopSignal};
 use quorum_domain::{
     Approver, Explanation, NoPlanReason, ProgrammeRelaxation, ProgrammeRelaxationKind,
@@ -222,7 +223,7 @@ fn sized(
             let minutes = person(&id).map_or(minutes, |who| {
                 let margin = chrono::Duration::days(2);
                 let around = TimeRange::new(slot.start - margin, slot.end + margin);
-                exceptions::minutes_outside(slot, &who.working_intervals(around))
+                minutes_outside(slot, &who.working_intervals(around))
             });
             RelaxationKind::AfterHours {
                 person: id,
