@@ -71,6 +71,33 @@ fn solve_in(request: &pb::FindSlotsRequest, zone: chrono_tz::Tz) -> pb::FindSlot
     solve_request(request, &ProblemLimits::default(), &NeverStop).expect("solves")
 }
 
+/// The code each lemma of the derivation's secondary list shows, read off
+/// the proto claim's kind, as `secondary_reasons` would write it.
+fn secondary_lemma_codes(response: &pb::FindSlotsResponse) -> Vec<i32> {
+    use pb::claim::Claim as C;
+    use pb::proof_step::Step;
+    let Some(proof) = &response.derivation else {
+        return Vec::new();
+    };
+    proof
+        .secondary
+        .iter()
+        .map(|&i| {
+            let claim = match proof.steps.get(i as usize).and_then(|s| s.step.as_ref()) {
+                Some(Step::Lemma(lemma)) => lemma.claim.as_ref().and_then(|c| c.claim.as_ref()),
+                _ => None,
+            };
+            let code = match claim {
+                Some(C::SlotWithoutWindow(_)) => pb::EscalationReason::DeadlineTooEarly,
+                Some(C::AfterHoursOpens(_)) => pb::EscalationReason::AfterHoursOnly,
+                Some(C::CapacityFullIn(_)) => pb::EscalationReason::ReviewCapacityFull,
+                other => panic!("secondary step {i} is {other:?}"),
+            };
+            code as i32
+        })
+        .collect()
+}
+
 #[test]
 fn each_reason_code_has_an_infeasible_fixture_with_exact_text() {
     let bless = std::env::var_os("QUORUM_BLESS").is_some();
@@ -97,6 +124,11 @@ fn each_reason_code_has_an_infeasible_fixture_with_exact_text() {
         assert!(
             response.relaxations.iter().all(|r| r.requires_approval),
             "{name}"
+        );
+        assert_eq!(
+            secondary_lemma_codes(&response),
+            response.secondary_reasons,
+            "{name}: each secondary reason has its lemma, in order"
         );
         // The headline comes first, in the reader's zone.
         for (zone, suffix) in [(chrono_tz::UTC, ""), (chrono_tz::Europe::Berlin, ".berlin")] {

@@ -239,8 +239,9 @@ pub(super) fn bare_conflict(c: Conflict) -> pb::Conflict {
 
 fn derivation_to_proto(d: Derivation, reporter: &Reporter<'_>) -> pb::Derivation {
     use pb::proof_step::{Lemma, Step};
-    let Derivation { steps } = d;
+    let Derivation { steps, secondary } = d;
     pb::Derivation {
+        secondary,
         steps: steps
             .into_iter()
             .map(|s| pb::ProofStep {
@@ -304,6 +305,20 @@ fn claim_to_proto(claim: Claim) -> pb::Claim {
         Claim::CapacityFullIn { meetings, booked } => c::Claim::CapacityFullIn(c::CapacityFullIn {
             meetings: ranges(meetings),
             booked_change_tickets: booked,
+        }),
+        Claim::SlotWithoutWindow { meeting } => c::Claim::SlotWithoutWindow(c::SlotWithoutWindow {
+            meeting: Some(range(meeting)),
+        }),
+        Claim::AfterHoursOpens {
+            person,
+            minutes,
+            meeting,
+            outside,
+        } => c::Claim::AfterHoursOpens(c::AfterHoursOpens {
+            person_id: person.0,
+            minutes,
+            meeting: Some(range(meeting)),
+            outside: ranges(outside),
         }),
     };
     pb::Claim { claim: Some(claim) }

@@ -2,10 +2,11 @@
 //! lemma that decides it, one sentence) and the proof, indented, in the
 //! shape of pubgrub's reporter: each lemma is written once, and a lemma used
 //! again (the team's meeting windows under every blocker) is numbered where
-//! it is first written and named by number afterwards.
+//! it is first written and named by number afterwards. The secondary
+//! reasons follow the root, each "Also (CODE): …" with what it rests on.
 
 use super::{Reporter, time};
-use quorum_domain::{Claim, Derivation, ProofStep};
+use quorum_domain::{Claim, Derivation, ProofStep, TimeRange};
 use std::fmt::Write;
 
 impl Reporter<'_> {
@@ -71,6 +72,59 @@ impl Reporter<'_> {
                 time::ranges(meetings, zone),
                 booked.join(", ")
             ),
+            Claim::SlotWithoutWindow { meeting } => format!(
+                "ignoring the not-before time and the evidence deadline, the roles could meet {}",
+                time::ranges(std::slice::from_ref(meeting), zone)
+            ),
+            Claim::AfterHoursOpens {
+                person,
+                minutes,
+                meeting,
+                outside,
+            } => format!(
+                "{person} attending {minutes} minutes {}{} opens {}",
+                self.day_edge(person, outside),
+                self.their_time(person, outside),
+                time::ranges(std::slice::from_ref(meeting), zone)
+            ),
+        }
+    }
+
+    /// Where the after-hours part of a meeting falls in the person's day:
+    /// one part that ends where a working window of theirs begins is before
+    /// their day starts, one that begins where a window ends is after it
+    /// ends; anything else is just outside their working hours.
+    fn day_edge(&self, person: &quorum_domain::PersonId, outside: &[TimeRange]) -> &'static str {
+        let (Some(who), [part]) = (self.problem.person(person), outside) else {
+            return "outside their working hours";
+        };
+        let day = chrono::Duration::days(1);
+        let windows = who.working_intervals(TimeRange::new(part.start - day, part.end + day));
+        if windows.iter().any(|w| w.start == part.end) {
+            "before their day starts"
+        } else if windows.iter().any(|w| w.end == part.start) {
+            "after their day ends"
+        } else {
+            "outside their working hours"
+        }
+    }
+
+    /// " (Tue 08:00–09:00 America/New_York, their time)": when a person
+    /// would attend, on their own clock.
+    fn their_time(&self, person: &quorum_domain::PersonId, ranges: &[TimeRange]) -> String {
+        match self.problem.person(person) {
+            Some(who) if !ranges.is_empty() => {
+                let local: Vec<String> = ranges
+                    .iter()
+                    .map(|r| time::local_range(r, who.time_zone))
+                    .collect();
+                format!(
+                    " ({} {}, their time)",
+                    local.join(", "),
+                    who.time_zone.name()
+                )
+            }
+            _ => String::new(),
         }
     }
 
@@ -137,7 +191,13 @@ impl Reporter<'_> {
             out: String::new(),
         };
         if let Some(root) = proof.root() {
-            writer.step(root, 0);
+            writer.step(root, 0, "");
+        }
+        for (index, claim) in proof.secondary_claims() {
+            let code = claim.secondary_reason().map_or_else(String::new, |code| {
+                crate::cli::find_slots::screaming(&format!("{code:?}"))
+            });
+            writer.step(index, 0, &format!("Also ({code}): "));
         }
         writer.out
     }
@@ -154,7 +214,9 @@ struct ProofWriter<'r, 'p, 'd> {
 }
 
 impl ProofWriter<'_, '_, '_> {
-    fn step(&mut self, index: u32, depth: usize) {
+    /// Writes step `index` at `depth`, its first line after `lead` (the
+    /// "Also (CODE): " of a secondary reason).
+    fn step(&mut self, index: u32, depth: usize, lead: &str) {
         let indent = "  ".repeat(depth);
         let i = index as usize;
         match self.proof.step(index) {
@@ -164,7 +226,8 @@ impl ProofWriter<'_, '_, '_> {
             }
             Some(ProofStep::Lemma { claim, because }) => {
                 if let Some(n) = self.numbers[i] {
-                    let _ = writeln!(self.out, "{indent}- ({n}) above");
+                    let bullet = if lead.is_empty() { "- " } else { lead };
+                    let _ = writeln!(self.out, "{indent}{bullet}({n}) above");
                     return;
                 }
                 let mut label = String::new();
@@ -174,15 +237,18 @@ impl ProofWriter<'_, '_, '_> {
                     self.numbers[i] = Some(n);
                     label = format!("({n}) ");
                 }
-                let text = capitalise(&self.reporter.claim(claim));
+                let mut text = self.reporter.claim(claim);
+                if lead.is_empty() {
+                    text = capitalise(&text);
+                }
                 let end = if because.is_empty() {
                     "."
                 } else {
                     ", because:"
                 };
-                let _ = writeln!(self.out, "{indent}{label}{text}{end}");
+                let _ = writeln!(self.out, "{indent}{lead}{label}{text}{end}");
                 for &cause in because {
-                    self.step(cause, depth + 1);
+                    self.step(cause, depth + 1, "");
                 }
             }
         }

@@ -12,7 +12,10 @@ use quorum_domain::{
 use quorum_solver::{Engine, NeverStop, find_slots};
 use std::collections::HashMap;
 use support::random::infeasible_leaning_problem;
-use support::reference::{grid_starts, person_can_attend, reference_diagnosis};
+use support::reference::{
+    grid_starts, minutes_outside_hours, person_can_attend, reference_diagnosis, reference_slots,
+    touches_working_window,
+};
 
 fn search(problem: &SlotProblem) -> SlotSearch {
     let valid = problem
@@ -198,6 +201,123 @@ proptest! {
         };
         let proof = explanation.derivation.as_ref().expect("a proof with every primary reason");
         check_proof(&problem, proof, primary)?;
+    }
+}
+
+/// Whether the brute-force reference finds a slot at exactly `meeting`.
+fn reference_admits(problem: &SlotProblem, meeting: &TimeRange) -> bool {
+    let mut all = problem.clone();
+    all.top_k = usize::MAX;
+    reference_slots(&all).iter().any(|s| s.range == *meeting)
+}
+
+/// The kinds and ids of the facts a lemma rests on.
+fn fact_names(proof: &Derivation, because: &[u32]) -> Vec<(quorum_domain::ConstraintKind, String)> {
+    because
+        .iter()
+        .filter_map(|&i| match proof.step(i) {
+            Some(ProofStep::Fact(f)) => Some((f.kind, f.id.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every secondary code has exactly one lemma in the proof's secondary list,
+/// in the same order, and each lemma is true by brute force: the meeting it
+/// names without the window is a slot once not-before and the deadline are
+/// dropped; the after-hours meeting is a slot once that person's hours are
+/// waived, extends their day, and lies exactly `minutes` outside it.
+fn check_secondary(
+    problem: &SlotProblem,
+    proof: &Derivation,
+    secondary: &[EscalationReason],
+) -> Result<(), TestCaseError> {
+    use quorum_domain::ConstraintKind as K;
+    let root = proof.root().expect("a root");
+    prop_assert!(
+        proof.secondary.iter().all(|&i| i < root),
+        "{:?}",
+        proof.secondary
+    );
+    let codes: Vec<Option<EscalationReason>> = proof
+        .secondary_claims()
+        .map(|(_, c)| c.secondary_reason())
+        .collect();
+    let expected: Vec<Option<EscalationReason>> = secondary.iter().copied().map(Some).collect();
+    prop_assert_eq!(codes, expected);
+    prop_assert_eq!(proof.secondary.len(), secondary.len());
+    let (mut without_window, mut after_hours) = (0, 0);
+    for step in &proof.steps {
+        let ProofStep::Lemma { claim, because } = step else {
+            continue;
+        };
+        match claim {
+            Claim::SlotWithoutWindow { meeting } => {
+                without_window += 1;
+                let mut unbounded = problem.clone();
+                unbounded.not_before = None;
+                unbounded.evidence_deadline = None;
+                prop_assert!(
+                    reference_admits(&unbounded, meeting),
+                    "no slot at {meeting}"
+                );
+                let names = fact_names(proof, because);
+                prop_assert!(!names.is_empty() && names.len() == because.len());
+                prop_assert!(
+                    names
+                        .iter()
+                        .all(|(k, _)| matches!(k, K::NotBefore | K::EvidenceDeadline))
+                );
+            }
+            Claim::AfterHoursOpens {
+                person,
+                minutes,
+                meeting,
+                outside,
+            } => {
+                after_hours += 1;
+                let mut waived = problem.clone();
+                let who = waived
+                    .people
+                    .iter_mut()
+                    .find(|p| &p.id == person)
+                    .expect("person");
+                who.working_hours = support::changes::all_week();
+                prop_assert!(
+                    reference_admits(&waived, meeting),
+                    "{person}: no slot at {meeting}"
+                );
+                prop_assert!(touches_working_window(problem, person, meeting));
+                prop_assert_eq!(minutes_outside_hours(problem, person, meeting), *minutes);
+                let seconds: i64 = outside.iter().map(|r| r.duration().num_seconds()).sum();
+                prop_assert_eq!((seconds + 59) / 60, *minutes, "outside {:?}", outside);
+                prop_assert!(outside.iter().all(|r| meeting.contains_range(r)));
+                prop_assert_eq!(
+                    fact_names(proof, because),
+                    vec![(K::WorkingHours, person.0.clone())]
+                );
+            }
+            _ => {}
+        }
+    }
+    let wanted = |code| usize::from(secondary.contains(&code));
+    prop_assert_eq!(without_window, wanted(EscalationReason::DeadlineTooEarly));
+    prop_assert_eq!(after_hours, wanted(EscalationReason::AfterHoursOnly));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn prop_each_secondary_reason_rests_on_one_true_lemma(seed in any::<u64>()) {
+        let problem = infeasible_leaning_problem(seed);
+        let found = search(&problem);
+        let explanation = &found.explanation;
+        let Some(proof) = explanation.derivation.as_ref() else {
+            return Ok(());
+        };
+        check_secondary(&problem, proof, &explanation.secondary_reasons)?;
     }
 }
 

@@ -13,6 +13,8 @@
 //!
 //! Secondary: `DEADLINE_TOO_EARLY` when ignoring not-before and the deadline
 //! would admit a slot; `AFTER_HOURS_ONLY` when an after-hours relaxation opens one.
+//! Each is kept with what shows it (the start, the relaxation), so the proof
+//! words the very finding the code came from, never a second search.
 
 use super::rules::{Constraint, Enforced, Rules};
 use crate::matching::StartRoles;
@@ -25,28 +27,39 @@ pub struct Diagnosis {
     pub fact: DecisiveFact,
     /// Stage 5: the grid starts at which the team can meet (ascending).
     pub staffable: Vec<usize>,
+    /// `DEADLINE_TOO_EARLY` as a secondary reason: the best-ranked start
+    /// admitted with not-before and the deadline dropped.
+    pub without_window: Option<usize>,
+    /// `AFTER_HOURS_ONLY`: the index (in the relaxations) of the smallest
+    /// after-hours relaxation.
+    pub after_hours: Option<usize>,
 }
 
-pub fn diagnose(rules: &Rules<'_>, relaxations: &[Relaxation]) -> Diagnosis {
+/// The staged diagnosis; `ranked` is every grid start, best first.
+pub fn diagnose(rules: &Rules<'_>, relaxations: &[Relaxation], ranked: &[usize]) -> Diagnosis {
     let Stage {
         primary,
         mut secondary,
         fact,
         staffable,
     } = first_failing_stage(rules);
+    let mut without_window = None;
     if primary != EscalationReason::DeadlineTooEarly {
         let all = Enforced::all(rules.presolve);
         let unbounded = all
             .without(Constraint::NotBefore)
             .without(Constraint::Deadline);
-        if rules.feasible(&unbounded) {
+        without_window = rules
+            .admitted(&unbounded, None, ranked.iter().copied())
+            .next();
+        if without_window.is_some() {
             secondary.push(EscalationReason::DeadlineTooEarly);
         }
     }
-    if relaxations
+    let after_hours = relaxations
         .iter()
-        .any(|r| matches!(r.kind, RelaxationKind::AfterHours { .. }))
-    {
+        .position(|r| matches!(r.kind, RelaxationKind::AfterHours { .. }));
+    if after_hours.is_some() {
         secondary.push(EscalationReason::AfterHoursOnly);
     }
     Diagnosis {
@@ -54,6 +67,8 @@ pub fn diagnose(rules: &Rules<'_>, relaxations: &[Relaxation]) -> Diagnosis {
         secondary,
         fact,
         staffable,
+        without_window,
+        after_hours,
     }
 }
 

@@ -66,8 +66,8 @@ pub fn explain(
     } else {
         Outcome::NeedsException
     };
-    let diagnosis = diagnosis::diagnose(&rules, &relaxations);
-    let derivation = proof::derive(&rules, &diagnosis);
+    let diagnosis = diagnosis::diagnose(&rules, &relaxations, &ranked);
+    let derivation = proof::derive(&rules, &diagnosis, &relaxations);
     let mut hours = HoursCache::new();
     Ok(Explanation {
         outcome,

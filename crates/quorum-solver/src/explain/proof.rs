@@ -4,7 +4,10 @@
 //! "when the team can meet" is a lemma resting on those, and the freezes and
 //! capacity that block every such meeting rest on it in turn. Each
 //! constraint and lemma is one step, referred to by index wherever it is
-//! used, so a shared one is never repeated. No words here.
+//! used, so a shared one is never repeated. The secondary reasons are
+//! lemmas too, built from what the diagnosis found (the start it admitted
+//! without the window, the after-hours relaxation), listed beside the root.
+//! No words here.
 
 use super::{
     diagnosis::{Diagnosis, merged_meetings},
@@ -12,7 +15,10 @@ use super::{
 };
 use crate::constraints::HoursCache;
 use fixedbitset::FixedBitSet;
-use quorum_domain::{Claim, DecisiveFact, Derivation, ProofStep, TimeRange};
+use quorum_domain::{
+    Claim, DecisiveFact, Derivation, EscalationReason, ProofStep, Relaxation, RelaxationKind,
+    TimeRange,
+};
 use std::collections::HashMap;
 
 /// Builds the tree, one step per constraint and lemma.
@@ -120,7 +126,7 @@ fn clashing_roles(builder: &Builder<'_, '_>) -> Vec<usize> {
     chosen
 }
 
-pub fn derive(rules: &Rules<'_>, diagnosis: &Diagnosis) -> Derivation {
+pub fn derive(rules: &Rules<'_>, diagnosis: &Diagnosis, relaxations: &[Relaxation]) -> Derivation {
     let presolve = rules.presolve;
     let mut in_window = presolve.not_before_ok.clone();
     in_window.intersect_with(&presolve.deadline_ok);
@@ -172,9 +178,92 @@ pub fn derive(rules: &Rules<'_>, diagnosis: &Diagnosis) -> Derivation {
             capacity_full,
         } => blocked(&mut b, diagnosis, meetings, freezes, *capacity_full),
     };
+    // Before the root, which stays the last step.
+    let secondary = diagnosis
+        .secondary
+        .iter()
+        .filter_map(|&code| secondary_lemma(&mut b, diagnosis, relaxations, code))
+        .collect();
     let reason = diagnosis.primary;
     b.lemma(Claim::NoSlot { reason }, decisive);
+    b.proof.secondary = secondary;
     b.proof
+}
+
+/// The lemma that shows one secondary code, from what the diagnosis kept
+/// when it found the code.
+fn secondary_lemma(
+    b: &mut Builder<'_, '_>,
+    diagnosis: &Diagnosis,
+    relaxations: &[Relaxation],
+    code: EscalationReason,
+) -> Option<u32> {
+    match code {
+        EscalationReason::DeadlineTooEarly => {
+            let meeting = b.rules.grid().meeting_range(diagnosis.without_window?);
+            let because = b.window_facts();
+            Some(b.lemma(Claim::SlotWithoutWindow { meeting }, because))
+        }
+        EscalationReason::AfterHoursOnly => {
+            let relaxation = relaxations.get(diagnosis.after_hours?)?;
+            let RelaxationKind::AfterHours { person, minutes } = &relaxation.kind else {
+                return None;
+            };
+            let problem = b.rules.presolve.problem;
+            let p = problem.people.iter().position(|who| &who.id == person)?;
+            let hours = b.fact(Constraint::WorkingHours(p));
+            let meeting = relaxation.best_slot.range;
+            let outside = match b.proof.step(hours) {
+                Some(ProofStep::Fact(f)) => outside(&meeting, &f.ranges),
+                _ => Vec::new(),
+            };
+            let claim = Claim::AfterHoursOpens {
+                person: person.clone(),
+                minutes: *minutes,
+                meeting,
+                outside,
+            };
+            Some(b.lemma(claim, vec![hours]))
+        }
+        // Secondary only when a freeze blocks too: the capacity's lemma
+        // already rests under the root, and is shared rather than repeated.
+        EscalationReason::ReviewCapacityFull => b
+            .proof
+            .steps
+            .iter()
+            .position(|s| {
+                matches!(
+                    s,
+                    ProofStep::Lemma {
+                        claim: Claim::CapacityFullIn { .. },
+                        ..
+                    }
+                )
+            })
+            .and_then(|i| u32::try_from(i).ok()),
+        // The diagnosis gives no other code as a secondary one.
+        EscalationReason::RolePoolUnavailable
+        | EscalationReason::NoCommonWorkingHours
+        | EscalationReason::FreezeWindow
+        | EscalationReason::RolesNeedSamePerson => None,
+    }
+}
+
+/// The parts of `meeting` outside every range of `working` (ascending,
+/// non-overlapping, as working intervals are).
+fn outside(meeting: &TimeRange, working: &[TimeRange]) -> Vec<TimeRange> {
+    let mut parts = Vec::new();
+    let mut from = meeting.start;
+    for w in working.iter().filter(|w| w.overlaps(meeting)) {
+        if w.start > from {
+            parts.push(TimeRange::new(from, w.start));
+        }
+        from = from.max(w.end);
+    }
+    if from < meeting.end {
+        parts.push(TimeRange::new(from, meeting.end));
+    }
+    parts
 }
 
 /// Stage 5: the team lemma once, then each blocker resting on it.
@@ -235,4 +324,31 @@ fn blocked(
         decisive.push(b.lemma(claim, vec![team, fact]));
     }
     decisive
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outside;
+    use chrono::{TimeZone, Utc};
+    use quorum_domain::TimeRange;
+
+    fn at(hour: u32) -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, hour, 0, 0).unwrap()
+    }
+
+    fn range(from: u32, to: u32) -> TimeRange {
+        TimeRange::new(at(from), at(to))
+    }
+
+    #[test]
+    fn the_parts_of_a_meeting_outside_working_hours_are_before_between_and_after() {
+        let working = [range(0, 1), range(9, 12), range(13, 17), range(20, 22)];
+        assert_eq!(outside(&range(8, 10), &working), vec![range(8, 9)]);
+        assert_eq!(outside(&range(16, 18), &working), vec![range(17, 18)]);
+        assert_eq!(
+            outside(&range(8, 18), &working),
+            vec![range(8, 9), range(12, 13), range(17, 18)]
+        );
+        assert_eq!(outside(&range(9, 12), &working), Vec::<TimeRange>::new());
+    }
 }
