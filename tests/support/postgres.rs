@@ -52,6 +52,14 @@ fn free_port() -> u16 {
 impl TestPostgres {
     /// Starts a server, or `None` when the developer opted out (outside CI).
     pub fn start() -> Option<Self> {
+        let server = Self::unstarted()?;
+        server.run(&["start", &server.dir_str(), &server.port.to_string()]);
+        Some(server)
+    }
+
+    /// A fresh directory and a free port for a server not yet started, or
+    /// `None` when the developer opted out (outside CI).
+    fn unstarted() -> Option<Self> {
         if opted_out() {
             eprintln!("SKIPPED: QUORUM_SKIP_POSTGRES=1, the PostgreSQL tests did not run");
             return None;
@@ -63,33 +71,18 @@ impl TestPostgres {
             std::process::id(),
             rand_suffix()
         ));
-        let server = Self {
+        Some(Self {
             dir,
             script: script(),
             port: free_port(),
-        };
-        server.run(&["start", &server.dir_str(), &server.port.to_string()]);
-        Some(server)
+        })
     }
 
     /// Starts a server with TLS on, serving the PEM certificate `cert_pem`
     /// (with its key `key_pem`); plaintext is still accepted, so a client
     /// that fell back to it would connect. `None` when opted out.
     pub fn start_with_tls(cert_pem: &str, key_pem: &str) -> Option<Self> {
-        if opted_out() {
-            eprintln!("SKIPPED: QUORUM_SKIP_POSTGRES=1, the PostgreSQL tests did not run");
-            return None;
-        }
-        let dir = std::env::temp_dir().join(format!(
-            "quorum-pg-{}-{:x}",
-            std::process::id(),
-            rand_suffix()
-        ));
-        let server = Self {
-            dir,
-            script: script(),
-            port: free_port(),
-        };
+        let server = Self::unstarted()?;
         std::fs::create_dir_all(&server.dir).expect("server directory");
         let cert = server.dir.join("given-server.crt");
         let key = server.dir.join("given-server.key");
