@@ -285,11 +285,7 @@ fn relaxations(
         let mut relaxed = (**programme).clone();
         relaxed.dependencies[index].min_gap_minutes = 0;
         if let Some(plan) = best_plan(relaxed, programme.limits(), stop)? {
-            let before = programme.milestone_index(&dependency.before).unwrap_or(0);
-            let after = programme.milestone_index(&dependency.after).unwrap_or(0);
-            let gap =
-                plan.milestones[after].slot.range.start - plan.milestones[before].slot.range.end;
-            let to_minutes = u32::try_from(gap.num_minutes().max(0)).unwrap_or(0);
+            let to_minutes = gap_in(programme, dependency, &plan);
             out.push(ProgrammeRelaxation {
                 kind: ProgrammeRelaxationKind::ShortenGap { index, to_minutes },
                 plan,
@@ -299,6 +295,19 @@ fn relaxations(
     }
     lengthen_gaps(programme, stop, &mut out)?;
     Ok(out)
+}
+
+/// The gap `plan` leaves between a dependency's two milestones, in whole
+/// minutes: the size of a gap change that opens it.
+fn gap_in(
+    programme: &ReleaseProgramme,
+    dependency: &quorum_domain::Dependency,
+    plan: &Plan,
+) -> u32 {
+    let before = programme.milestone_index(&dependency.before).unwrap_or(0);
+    let after = programme.milestone_index(&dependency.after).unwrap_or(0);
+    let gap = plan.milestones[after].slot.range.start - plan.milestones[before].slot.range.end;
+    u32::try_from(gap.num_minutes().max(0)).unwrap_or(0)
 }
 
 /// Each maximum gap, dropped: the plan it opens says how long the gap must
@@ -316,11 +325,7 @@ fn lengthen_gaps(
         let mut relaxed = (**programme).clone();
         relaxed.dependencies[index].max_gap_minutes = None;
         if let Some(plan) = best_plan(relaxed, programme.limits(), stop)? {
-            let before = programme.milestone_index(&dependency.before).unwrap_or(0);
-            let after = programme.milestone_index(&dependency.after).unwrap_or(0);
-            let gap =
-                plan.milestones[after].slot.range.start - plan.milestones[before].slot.range.end;
-            let to_minutes = u32::try_from(gap.num_minutes().max(0)).unwrap_or(0);
+            let to_minutes = gap_in(programme, dependency, &plan);
             out.push(ProgrammeRelaxation {
                 kind: ProgrammeRelaxationKind::LengthenGap { index, to_minutes },
                 plan,
